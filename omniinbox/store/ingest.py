@@ -1,0 +1,373 @@
+"""Writing a page of normalized records, with its cursor, in one transaction.
+
+Replaying a page changes nothing: every upsert carries a ``WHERE`` that skips rows whose values
+are already stored, so neither the row nor its sequence number moves.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from omniinbox.core import (
+    Account,
+    Author,
+    ConversationInfo,
+    Direction,
+    Item,
+    Page,
+    SyncProblem,
+    to_millis,
+)
+from omniinbox.store.cache import Cache, WriteTx
+
+# Item ids are time-ordered: the creation time in milliseconds, shifted left by ID_HASH_BITS,
+# plus bits of a hash of (account, external id). "ORDER BY id DESC" is then "newest first"
+# for lists and full-text matches alike. Good until the year 2248.
+ID_HASH_BITS = 20
+_ID_HASH_MASK = (1 << ID_HASH_BITS) - 1
+_MAX_MILLIS = (1 << (63 - ID_HASH_BITS)) - 1
+_CHUNK = 500  # bound parameters per IN (...) lookup
+
+
+def item_id_for(created_ms: int, account_id: int, external_id: str) -> int:
+    created_ms = min(max(created_ms, 0), _MAX_MILLIS)
+    low = zlib.crc32(f"{account_id}\x1f{external_id}".encode()) & _ID_HASH_MASK
+    return (created_ms << ID_HASH_BITS) | low
+
+
+def id_floor_for(created_ms: int) -> int:
+    """The smallest item id an item created at ``created_ms`` can have (for keyset bounds)."""
+    return max(created_ms, 0) << ID_HASH_BITS
+
+
+_COMPRESS_ABOVE = 1024  # small payloads gain little from zlib and cost more time than they save
+
+
+def encode_payload(raw: object) -> bytes:
+    """JSON bytes; zlib-compressed when large (a zlib stream starts with 0x78, JSON never does)."""
+    data = json.dumps(raw, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
+    return zlib.compress(data) if len(data) > _COMPRESS_ABOVE else data
+
+
+def decode_payload(blob: bytes) -> object:
+    return json.loads(zlib.decompress(blob) if blob[:1] == b"\x78" else blob)
+
+
+@dataclass(frozen=True, slots=True)
+class PageResult:
+    items_written: int  # new or changed
+    items_unchanged: int
+    problems: int
+    seq: int
+
+
+_ITEM_UPDATED = (
+    "conversation_id", "parent_external_id", "kind", "direction", "visibility", "contact_id",
+    "author_name", "author_handle", "subject", "text", "permalink", "created_at", "edited_at",
+    "deleted_at", "likes", "replies", "shares", "views",
+)  # fmt: skip
+_INSERT_ITEM = (
+    f"INSERT INTO items (id, account_id, external_id, {', '.join(_ITEM_UPDATED)}, seq)"
+    f" VALUES ({', '.join('?' * (len(_ITEM_UPDATED) + 4))})"
+)
+# Parameters: the updated values, then seq, then id; a row whose values are all stored is skipped.
+_UPDATE_ITEM = (
+    "UPDATE items SET "
+    + ", ".join(f"{c} = ?{n}" for n, c in enumerate(_ITEM_UPDATED, 1))
+    + f", seq = ?{len(_ITEM_UPDATED) + 1} WHERE id = ?{len(_ITEM_UPDATED) + 2} AND ("
+    + " OR ".join(f"{c} IS NOT ?{n}" for n, c in enumerate(_ITEM_UPDATED, 1))
+    + ")"
+)
+_INDEX_NEW_ITEMS = (
+    "INSERT INTO items_fts (rowid, subject, text, author_name, author_handle)"
+    " SELECT id, subject, text, author_name, author_handle FROM items WHERE seq BETWEEN ? AND ?"
+)
+_UPSERT_PAYLOAD = (
+    "INSERT INTO item_payloads (item_id, payload) VALUES (?, ?)"
+    " ON CONFLICT (item_id) DO UPDATE SET payload = excluded.payload"
+    " WHERE item_payloads.payload IS NOT excluded.payload"
+)
+_UPSERT_CONTACT = (
+    "INSERT INTO contacts (channel, external_id, name, handle, email, url, followers, verified, seq)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (channel, external_id) DO UPDATE SET"
+    " name = excluded.name, handle = excluded.handle, email = excluded.email, url = excluded.url,"
+    " followers = coalesce(excluded.followers, contacts.followers), verified = excluded.verified,"
+    " seq = excluded.seq"
+    " WHERE contacts.name IS NOT excluded.name OR contacts.handle IS NOT excluded.handle"
+    " OR contacts.email IS NOT excluded.email OR contacts.url IS NOT excluded.url"
+    " OR (excluded.followers IS NOT NULL AND contacts.followers IS NOT excluded.followers)"
+    " OR contacts.verified IS NOT excluded.verified"
+)
+_INSERT_CONVERSATION = (
+    "INSERT INTO conversations (account_id, external_id, kind, subject, status, priority, team,"
+    " first_item_at, last_item_at, last_inbound_at, seq)"
+    " VALUES (:account_id, :external_id, :kind, :subject, coalesce(:status, 'open'),"
+    " coalesce(:priority, 1), :team, :first, :last, :inbound, :seq)"
+)
+# Widen the known time span, adopt a subject, status or priority the platform reports; a
+# conversation the page tells nothing new about is not touched.
+_UPDATE_CONVERSATION = (
+    "UPDATE conversations SET"
+    " subject = CASE WHEN :subject != '' THEN :subject ELSE subject END,"
+    " status = coalesce(:status, status),"
+    " priority = coalesce(:priority, priority),"
+    " first_item_at = min(first_item_at, :first),"
+    " last_item_at = max(last_item_at, :last),"
+    " last_inbound_at = max(coalesce(last_inbound_at, :inbound), coalesce(:inbound, last_inbound_at)),"
+    " seq = :seq"
+    " WHERE id = :id AND ("
+    "   (:subject != '' AND subject IS NOT :subject)"
+    "   OR (:status IS NOT NULL AND status IS NOT :status)"
+    "   OR (:priority IS NOT NULL AND priority IS NOT :priority)"
+    "   OR :first < first_item_at OR :last > last_item_at"
+    "   OR (:inbound IS NOT NULL AND (last_inbound_at IS NULL OR :inbound > last_inbound_at)))"
+)
+
+
+def _chunks(seq: Sequence[str], size: int = _CHUNK) -> Iterable[Sequence[str]]:
+    for start in range(0, len(seq), size):
+        yield seq[start : start + size]
+
+
+def _lookup_ids(conn: sqlite3.Connection, sql: str, key: object, external_ids: Sequence[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for chunk in _chunks(external_ids):
+        marks = ",".join("?" * len(chunk))
+        for ext, row_id in conn.execute(sql.format(marks=marks), (key, *chunk)):
+            found[ext] = row_id
+    return found
+
+
+def _upsert_contacts(tx: WriteTx, channel: str, authors: dict[str, Author]) -> dict[str, int]:
+    if not authors:
+        return {}
+    seq = tx.next_seq(len(authors))
+    rows = [
+        (channel, a.external_id, a.name, a.handle, a.email, a.url, a.followers, int(a.verified), seq + i)
+        for i, a in enumerate(authors.values())
+    ]
+    cur = tx.conn.executemany(_UPSERT_CONTACT, rows)
+    tx.summary["contacts"] += max(cur.rowcount, 0)
+    return _lookup_ids(
+        tx.conn,
+        "SELECT external_id, id FROM contacts WHERE channel = ? AND external_id IN ({marks})",
+        channel,
+        list(authors),
+    )
+
+
+@dataclass(slots=True)
+class _Span:
+    """What a page says about one conversation: its kind, subject and time span."""
+
+    kind: str
+    subject: str
+    first: int
+    last: int
+    inbound: int | None
+
+    def add(self, ms: int, inbound: bool) -> None:
+        self.first = min(self.first, ms)
+        self.last = max(self.last, ms)
+        if inbound:
+            self.inbound = ms if self.inbound is None else max(self.inbound, ms)
+
+
+def _upsert_conversations(
+    tx: WriteTx, account: Account, items: Sequence[Item], infos: Sequence[ConversationInfo]
+) -> dict[str, int]:
+    spans: dict[str, _Span] = {}
+    for item in items:
+        ms = to_millis(item.created_at) or 0
+        inbound = item.direction is Direction.INBOUND
+        span = spans.get(item.conversation_id)
+        if span is None:
+            spans[item.conversation_id] = _Span(item.kind.value, item.subject, ms, ms, ms if inbound else None)
+        else:
+            span.add(ms, inbound)
+            if item.external_id == item.conversation_id and item.subject:
+                span.subject = item.subject  # the thread's first message names it
+    info_by_id = {info.external_id: info for info in infos}
+    for ext, info in info_by_id.items():
+        spans.setdefault(ext, _Span(info.kind.value, info.subject, tx.now_ms, tx.now_ms, None))
+    if not spans:
+        return {}
+    lookup = "SELECT external_id, id FROM conversations WHERE account_id = ? AND external_id IN ({marks})"
+    ids = _lookup_ids(tx.conn, lookup, account.id, list(spans))
+    seq = tx.next_seq(len(spans))
+    new_rows, updates = [], []
+    for i, (ext, span) in enumerate(spans.items()):
+        known = info_by_id.get(ext)
+        row = {
+            "account_id": account.id,
+            "external_id": ext,
+            "kind": span.kind,
+            "subject": known.subject if known and known.subject else span.subject,
+            "status": known.status.value if known and known.status else None,
+            "priority": int(known.priority) if known and known.priority is not None else None,
+            "team": account.channel.group,
+            "first": span.first,
+            "last": span.last,
+            "inbound": span.inbound,
+            "seq": seq + i,
+        }
+        if ext in ids:
+            row["id"] = ids[ext]
+            updates.append(row)
+        else:
+            new_rows.append(row)
+    if new_rows:
+        tx.conn.executemany(_INSERT_CONVERSATION, new_rows)
+        ids.update(_lookup_ids(tx.conn, lookup, account.id, [r["external_id"] for r in new_rows]))
+    changed = max(tx.conn.executemany(_UPDATE_CONVERSATION, updates).rowcount, 0) if updates else 0
+    tx.summary["conversations"] += len(new_rows) + changed
+    return ids
+
+
+def _insert_items_one_by_one(tx: WriteTx, rows: list[list[object]]) -> None:
+    """The slow path, taken when a new item's time-ordered id collides with another item's:
+    probe upward for a free id (and write it back into ``rows``). Rare; correct, not fast."""
+    for row in rows:
+        item_id = int(row[0])  # type: ignore[call-overload]
+        while tx.conn.execute("SELECT 1 FROM items WHERE id = ?", (item_id,)).fetchone():
+            item_id += 1
+        row[0] = item_id
+        tx.conn.execute(_INSERT_ITEM, row)
+
+
+def _item_values(item: Item, conversation_ids: dict[str, int], contact_ids: dict[str, int]) -> list[object]:
+    """The values of ``_ITEM_UPDATED``, in order. (The enums are ``StrEnum``: SQLite stores them
+    as their text value, without the cost of ``.value`` on this hot path.)"""
+    author = item.author
+    eng = item.engagement
+    return [
+        conversation_ids[item.conversation_id],
+        item.parent_id,
+        item.kind,
+        item.direction,
+        item.visibility,
+        contact_ids.get(author.external_id) if author else None,
+        author.name if author else "",
+        author.handle if author else "",
+        item.subject,
+        item.text,
+        item.permalink,
+        to_millis(item.created_at) or 0,
+        None if item.edited_at is None else to_millis(item.edited_at),
+        None if item.deleted_at is None else to_millis(item.deleted_at),
+        eng.likes,
+        eng.replies,
+        eng.shares,
+        eng.views,
+    ]
+
+
+def _write_items(tx: WriteTx, account: Account, items: Sequence[Item], conversation_ids: dict[str, int],
+                 contact_ids: dict[str, int]) -> int:  # fmt: skip
+    """Insert new items (indexed for full text in one statement) and update changed ones.
+    Returns how many were written; unchanged items are not touched."""
+    existing = _lookup_ids(
+        tx.conn,
+        "SELECT external_id, id FROM items WHERE account_id = ? AND external_id IN ({marks})",
+        account.id,
+        [item.external_id for item in items],
+    )
+    new_rows: list[list[object]] = []
+    updates: list[list[object]] = []
+    payloads: list[tuple[list[object], int, Item]] = []  # (row, index of its id in the row, item)
+    fresh = [item for item in items if item.external_id not in existing]
+    first_new = tx.next_seq(len(fresh)) if fresh else 0
+    first_update = tx.next_seq(len(items) - len(fresh)) if len(fresh) < len(items) else 0
+    for item in items:
+        values = _item_values(item, conversation_ids, contact_ids)
+        known = existing.get(item.external_id)
+        if known is None:
+            created = values[11]
+            row = [item_id_for(created, account.id, item.external_id), account.id, item.external_id, *values]  # type: ignore[arg-type]
+            row.append(first_new + len(new_rows))
+            new_rows.append(row)
+        else:
+            row = [*values, first_update + len(updates), known]
+            updates.append(row)
+        if item.raw is not None:
+            payloads.append((row, 0 if known is None else -1, item))
+    written = 0
+    if new_rows:
+        tx.conn.execute("SAVEPOINT new_items")
+        try:
+            tx.conn.executemany(_INSERT_ITEM, new_rows)
+        except sqlite3.IntegrityError:
+            tx.conn.execute("ROLLBACK TO new_items")
+            _insert_items_one_by_one(tx, new_rows)
+        tx.conn.execute("RELEASE new_items")
+        tx.conn.execute(_INDEX_NEW_ITEMS, (first_new, first_new + len(new_rows) - 1))
+        written += len(new_rows)
+    if updates:
+        written += max(tx.conn.executemany(_UPDATE_ITEM, updates).rowcount, 0)
+    if payloads:
+        tx.conn.executemany(_UPSERT_PAYLOAD, [(row[at], encode_payload(item.raw)) for row, at, item in payloads])
+    tx.summary["items"] += written
+    return written
+
+
+def ingest_page(cache: Cache, account: Account, stream: str, page: Page, *, source: str = "sync") -> PageResult:
+    """Store ``page`` and move ``stream``'s cursor to ``page.next_cursor``, atomically."""
+    with cache.write(source) as tx:
+        result = write_page(tx, account, stream, page)
+    return result
+
+
+def write_page(tx: WriteTx, account: Account, stream: str, page: Page) -> PageResult:
+    """The body of :func:`ingest_page`, for callers that already hold a transaction."""
+    items = page.items
+    authors: dict[str, Author] = {}
+    for item in items:
+        if item.author is not None and item.author.external_id:
+            authors[item.author.external_id] = item.author
+    contact_ids = _upsert_contacts(tx, account.channel.value, authors)
+    conversation_ids = _upsert_conversations(tx, account, items, page.conversations)
+
+    written = _write_items(tx, account, _last_of_each(items), conversation_ids, contact_ids) if items else 0
+
+    for problem in page.problems:
+        record_problem(tx, account.id, "payload", problem)
+    tx.conn.execute(
+        "INSERT INTO sync_cursors (account_id, stream, cursor, updated_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (account_id, stream) DO UPDATE SET cursor = excluded.cursor,"
+        " updated_at = excluded.updated_at",
+        (account.id, stream, page.next_cursor, tx.now_ms),
+    )
+    return PageResult(written, len(items) - written, len(page.problems), tx.last_seq)
+
+
+def _last_of_each(items: Sequence[Item]) -> list[Item]:
+    """One item per external id (a page may repeat an item; the later copy is the newer)."""
+    latest = {item.external_id: item for item in items}
+    if len(latest) == len(items):
+        return list(items)
+    return list(latest.values())
+
+
+def record_problem(tx: WriteTx, account_id: int | None, kind: str, problem: SyncProblem) -> None:
+    tx.conn.execute(
+        "INSERT INTO sync_problems (account_id, at, kind, reason, external_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
+        (account_id, tx.now_ms, kind, problem.reason, problem.external_id, problem.detail),
+    )
+    tx.summary["problems"] += 1
+
+
+def get_cursor(cache: Cache, account_id: int, stream: str) -> str | None:
+    row = cache.conn.execute(
+        "SELECT cursor FROM sync_cursors WHERE account_id = ? AND stream = ?", (account_id, stream)
+    ).fetchone()
+    return None if row is None else row[0]
+
+
+def clear_cursor(cache: Cache, account_id: int, stream: str) -> None:
+    with cache.write("sync") as tx:
+        tx.conn.execute("DELETE FROM sync_cursors WHERE account_id = ? AND stream = ?", (account_id, stream))

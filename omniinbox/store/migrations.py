@@ -1,0 +1,256 @@
+"""Registered, transactional schema migrations (sqlite-utils ``Migrations``).
+
+Never edit an applied migration: add a new one. Each runs in a transaction together with the
+record of it having been applied, and the cache file is backed up before the first pending one.
+
+Item ids are time-ordered (see ``omniinbox.store.cache.item_id_for``), so ``ORDER BY id DESC``
+is "most recent first" for the item list and for full-text matches alike, and keyset pages by
+id need no further index.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+MIGRATIONS = Migrations("omniinbox")
+
+
+@MIGRATIONS()
+def m001_initial(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+        INSERT INTO meta (key, value) VALUES ('seq', 0);
+
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            login TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('agent', 'social_officer', 'supervisor', 'admin')),
+            team TEXT CHECK (team IN ('social', 'contact_center')),
+            created_at INTEGER NOT NULL
+        );
+
+        CREATE TABLE accounts (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            channel TEXT NOT NULL,
+            name TEXT NOT NULL,
+            owner_kind TEXT NOT NULL DEFAULT 'institution' CHECK (owner_kind IN ('institution', 'leader')),
+            base_url TEXT NOT NULL DEFAULT '',
+            handle TEXT NOT NULL DEFAULT '',
+            secret_ref TEXT NOT NULL DEFAULT '',
+            settings TEXT NOT NULL DEFAULT '{}',
+            enabled INTEGER NOT NULL DEFAULT 1,
+            created_at INTEGER NOT NULL,
+            seq INTEGER NOT NULL
+        );
+
+        CREATE TABLE contacts (
+            id INTEGER PRIMARY KEY,
+            channel TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            name TEXT NOT NULL DEFAULT '',
+            handle TEXT NOT NULL DEFAULT '',
+            email TEXT NOT NULL DEFAULT '',
+            url TEXT NOT NULL DEFAULT '',
+            followers INTEGER,
+            verified INTEGER NOT NULL DEFAULT 0,
+            is_kol INTEGER NOT NULL DEFAULT 0,
+            person_id INTEGER,
+            seq INTEGER NOT NULL,
+            UNIQUE (channel, external_id)
+        );
+        CREATE INDEX contacts_person ON contacts (person_id) WHERE person_id IS NOT NULL;
+
+        CREATE TABLE conversations (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES accounts (id),
+            external_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            subject TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'open'
+                CHECK (status IN ('open', 'pending', 'snoozed', 'closed')),
+            priority INTEGER NOT NULL DEFAULT 1,
+            team TEXT NOT NULL CHECK (team IN ('social', 'contact_center')),
+            assignee_id INTEGER REFERENCES users (id),
+            snoozed_until INTEGER,
+            sla_due_at INTEGER,
+            first_item_at INTEGER NOT NULL,
+            last_item_at INTEGER NOT NULL,
+            last_inbound_at INTEGER,
+            seq INTEGER NOT NULL,
+            UNIQUE (account_id, external_id)
+        );
+        CREATE INDEX conversations_queue ON conversations (team, status, last_item_at);
+        CREATE INDEX conversations_assignee ON conversations (assignee_id, status)
+            WHERE assignee_id IS NOT NULL;
+        CREATE INDEX conversations_seq ON conversations (seq);
+
+        CREATE TABLE items (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES accounts (id),
+            external_id TEXT NOT NULL,
+            conversation_id INTEGER NOT NULL REFERENCES conversations (id),
+            parent_external_id TEXT,
+            kind TEXT NOT NULL,
+            direction TEXT NOT NULL DEFAULT 'in',
+            visibility TEXT NOT NULL DEFAULT 'public',
+            contact_id INTEGER REFERENCES contacts (id),
+            author_name TEXT NOT NULL DEFAULT '',
+            author_handle TEXT NOT NULL DEFAULT '',
+            subject TEXT NOT NULL DEFAULT '',
+            text TEXT NOT NULL DEFAULT '',
+            permalink TEXT NOT NULL DEFAULT '',
+            created_at INTEGER NOT NULL,
+            edited_at INTEGER,
+            deleted_at INTEGER,
+            likes INTEGER NOT NULL DEFAULT 0,
+            replies INTEGER NOT NULL DEFAULT 0,
+            shares INTEGER NOT NULL DEFAULT 0,
+            views INTEGER NOT NULL DEFAULT 0,
+            is_read INTEGER NOT NULL DEFAULT 0,
+            seq INTEGER NOT NULL,
+            UNIQUE (account_id, external_id)
+        );
+        CREATE INDEX items_conversation ON items (conversation_id, id);
+        CREATE INDEX items_contact ON items (contact_id, id);
+        CREATE INDEX items_seq ON items (seq);
+
+        -- Raw payloads as JSON (zlib-compressed when large), kept apart so item rows stay narrow.
+        CREATE TABLE item_payloads (
+            item_id INTEGER PRIMARY KEY REFERENCES items (id) ON DELETE CASCADE,
+            payload BLOB NOT NULL
+        );
+
+        CREATE VIRTUAL TABLE items_fts USING fts5 (
+            subject, text, author_name, author_handle,
+            content = 'items', content_rowid = 'id',
+            tokenize = 'unicode61 remove_diacritics 2'
+        );
+        -- New items are indexed in bulk by ingest.write_page (one INSERT ... SELECT per page is
+        -- several times faster than a per-row trigger); changes and deletions by these triggers.
+        CREATE TRIGGER items_fts_delete AFTER DELETE ON items BEGIN
+            INSERT INTO items_fts (items_fts, rowid, subject, text, author_name, author_handle)
+            VALUES ('delete', old.id, old.subject, old.text, old.author_name, old.author_handle);
+        END;
+        CREATE TRIGGER items_fts_update AFTER UPDATE OF subject, text, author_name, author_handle ON items
+        WHEN old.subject IS NOT new.subject OR old.text IS NOT new.text
+          OR old.author_name IS NOT new.author_name OR old.author_handle IS NOT new.author_handle
+        BEGIN
+            INSERT INTO items_fts (items_fts, rowid, subject, text, author_name, author_handle)
+            VALUES ('delete', old.id, old.subject, old.text, old.author_name, old.author_handle);
+            INSERT INTO items_fts (rowid, subject, text, author_name, author_handle)
+            VALUES (new.id, new.subject, new.text, new.author_name, new.author_handle);
+        END;
+
+        -- Each team records its own judgement on an item.
+        CREATE TABLE tags (
+            item_id INTEGER NOT NULL REFERENCES items (id) ON DELETE CASCADE,
+            team TEXT NOT NULL CHECK (team IN ('social', 'contact_center')),
+            value TEXT NOT NULL CHECK (value IN ('promote', 'protect')),
+            set_by INTEGER REFERENCES users (id),
+            set_at INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            PRIMARY KEY (item_id, team)
+        ) WITHOUT ROWID;
+        CREATE INDEX tags_value ON tags (team, value, item_id);
+
+        CREATE TABLE labels (
+            item_id INTEGER NOT NULL REFERENCES items (id) ON DELETE CASCADE,
+            label TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            PRIMARY KEY (item_id, label)
+        ) WITHOUT ROWID;
+        CREATE INDEX labels_label ON labels (label, item_id);
+
+        CREATE TABLE notes (
+            id INTEGER PRIMARY KEY,
+            conversation_id INTEGER NOT NULL REFERENCES conversations (id),
+            author_id INTEGER REFERENCES users (id),
+            body TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            seq INTEGER NOT NULL
+        );
+        CREATE INDEX notes_conversation ON notes (conversation_id, id);
+
+        CREATE TABLE audit_events (
+            id INTEGER PRIMARY KEY,
+            at INTEGER NOT NULL,
+            user_id INTEGER REFERENCES users (id),
+            action TEXT NOT NULL,
+            target TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '{}',
+            seq INTEGER NOT NULL
+        );
+        CREATE INDEX audit_target ON audit_events (target, id);
+        -- The audit trail is append-only.
+        CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit_events BEGIN
+            SELECT RAISE(ABORT, 'the audit trail is append-only');
+        END;
+        CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit_events BEGIN
+            SELECT RAISE(ABORT, 'the audit trail is append-only');
+        END;
+
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES accounts (id),
+            conversation_id INTEGER REFERENCES conversations (id),
+            in_reply_to_item_id INTEGER REFERENCES items (id),
+            body TEXT NOT NULL,
+            visibility TEXT NOT NULL DEFAULT 'public',
+            state TEXT NOT NULL CHECK (state IN
+                ('awaiting_approval', 'queued', 'sending', 'sent', 'failed', 'cancelled')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER,
+            last_error TEXT NOT NULL DEFAULT '',
+            receipt_id TEXT NOT NULL DEFAULT '',
+            idempotency_key TEXT NOT NULL UNIQUE,
+            created_by INTEGER REFERENCES users (id),
+            created_at INTEGER NOT NULL,
+            sent_at INTEGER,
+            requires_approval INTEGER NOT NULL DEFAULT 0,
+            approved_by INTEGER REFERENCES users (id),
+            seq INTEGER NOT NULL
+        );
+        CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+
+        CREATE TABLE sync_cursors (
+            account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+            stream TEXT NOT NULL,
+            cursor TEXT,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (account_id, stream)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE sync_problems (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER REFERENCES accounts (id) ON DELETE CASCADE,
+            at INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            external_id TEXT NOT NULL DEFAULT '',
+            detail TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX sync_problems_account ON sync_problems (account_id, id);
+
+        CREATE TABLE canned_responses (
+            id INTEGER PRIMARY KEY,
+            title TEXT NOT NULL,
+            body TEXT NOT NULL,
+            team TEXT CHECK (team IN ('social', 'contact_center')),
+            language TEXT NOT NULL DEFAULT 'id',
+            seq INTEGER NOT NULL
+        );
+
+        -- One row per write transaction: what changed, for views that follow the feed.
+        CREATE TABLE change_batches (
+            seq INTEGER PRIMARY KEY,
+            first_seq INTEGER NOT NULL,
+            at INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            summary TEXT NOT NULL DEFAULT '{}'
+        );
+        """
+    )
