@@ -223,7 +223,7 @@ def _upsert_conversations(
             new_rows.append(row)
     if new_rows:
         tx.conn.executemany(_INSERT_CONVERSATION, new_rows)
-        ids.update(_lookup_ids(tx.conn, lookup, account.id, [r["external_id"] for r in new_rows]))
+        ids.update(_lookup_ids(tx.conn, lookup, account.id, [str(r["external_id"]) for r in new_rows]))
     changed = max(tx.conn.executemany(_UPDATE_CONVERSATION, updates).rowcount, 0) if updates else 0
     tx.summary["conversations"] += len(new_rows) + changed
     return ids
