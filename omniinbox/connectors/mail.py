@@ -365,12 +365,17 @@ _DATE_FRAGMENT = re.compile(
     r"\d{1,2}\s+[A-Za-z]{3}\w*\s+\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s*(?:[+-]\d{4}|[A-Za-z]{1,5}))?"
 )
 _HAS_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+# Zone names that parsedate does not know and would silently read as UTC (Indonesian local zones).
+_ZONE_NAMES = {"WIB": "+0700", "WITA": "+0800", "WIT": "+0900"}
+_ZONE_NAME = re.compile(r"\b(WIB|WITA|WIT)\b")
 
 
 def _parse_date(value: str) -> datetime | None:
     value = _collapse(value)
     if not value:
         return None
+    if "WI" in value:
+        value = _ZONE_NAME.sub(lambda m: _ZONE_NAMES[m.group(1)], value)
     parsed: datetime | None = None
     try:
         parsed = email_utils.parsedate_to_datetime(value)
@@ -893,7 +898,7 @@ def parse_message(
             continue
         if key in ("from", "reply-to", "to", "cc"):
             pairs = parsed[key] if key in parsed else _addresses(value, hint)
-            evidence_headers[key] = _format_addresses(pairs)
+            evidence_headers[key] = _format_addresses(pairs) or _header(value, hint)
         elif key == "subject":
             evidence_headers[key] = subject
         else:

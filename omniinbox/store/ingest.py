@@ -315,15 +315,16 @@ def _write_items(tx: WriteTx, account: Account, items: Sequence[Item], conversat
     return written
 
 
-def ingest_page(cache: Cache, account: Account, stream: str, page: Page, *, source: str = "sync") -> PageResult:
+def ingest_page(cache: Cache, account: Account, stream: str | None, page: Page, *, source: str = "sync") -> PageResult:
     """Store ``page`` and move ``stream``'s cursor to ``page.next_cursor``, atomically."""
     with cache.write(source) as tx:
         result = write_page(tx, account, stream, page)
     return result
 
 
-def write_page(tx: WriteTx, account: Account, stream: str, page: Page) -> PageResult:
-    """The body of :func:`ingest_page`, for callers that already hold a transaction."""
+def write_page(tx: WriteTx, account: Account, stream: str | None, page: Page) -> PageResult:
+    """The body of :func:`ingest_page`, for callers that already hold a transaction.
+    ``stream`` ``None``: records only, no cursor moves (our own sent replies)."""
     items = page.items
     authors: dict[str, Author] = {}
     for item in items:
@@ -336,13 +337,22 @@ def write_page(tx: WriteTx, account: Account, stream: str, page: Page) -> PageRe
 
     for problem in page.problems:
         record_problem(tx, account.id, "payload", problem)
+    if stream is not None:
+        set_cursor(tx, account.id, stream, page.next_cursor)
+    return PageResult(written, len(items) - written, len(page.problems), tx.last_seq)
+
+
+def set_cursor(tx: WriteTx, account_id: int, stream: str, cursor: str | None) -> None:
+    """Move a stream's cursor (``None`` forgets it: the next fetch starts afresh)."""
+    if cursor is None:
+        tx.conn.execute("DELETE FROM sync_cursors WHERE account_id = ? AND stream = ?", (account_id, stream))
+        return
     tx.conn.execute(
         "INSERT INTO sync_cursors (account_id, stream, cursor, updated_at) VALUES (?, ?, ?, ?)"
         " ON CONFLICT (account_id, stream) DO UPDATE SET cursor = excluded.cursor,"
         " updated_at = excluded.updated_at",
-        (account.id, stream, page.next_cursor, tx.now_ms),
+        (account_id, stream, cursor, tx.now_ms),
     )
-    return PageResult(written, len(items) - written, len(page.problems), tx.last_seq)
 
 
 def _last_of_each(items: Sequence[Item]) -> list[Item]:
@@ -370,4 +380,4 @@ def get_cursor(cache: Cache, account_id: int, stream: str) -> str | None:
 
 def clear_cursor(cache: Cache, account_id: int, stream: str) -> None:
     with cache.write("sync") as tx:
-        tx.conn.execute("DELETE FROM sync_cursors WHERE account_id = ? AND stream = ?", (account_id, stream))
+        set_cursor(tx, account_id, stream, None)

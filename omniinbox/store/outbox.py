@@ -81,9 +81,14 @@ def enqueue(
     user_id: int | None = None,
     requires_approval: bool = False,
 ) -> OutboxEntry:
-    """Store a reply durably. It leaves only when the sender picks it up."""
+    """Store a reply durably. It leaves only when the sender picks it up. Replies on a leader's
+    personal account always wait for a supervisor's approval."""
     if not body.strip():
         raise OutboxRefused("the reply is empty")
+    owner = cache.conn.execute("SELECT owner_kind FROM accounts WHERE id = ?", (account_id,)).fetchone()
+    if owner is None:
+        raise OutboxRefused(f"there is no account {account_id}")
+    requires_approval = requires_approval or owner[0] == "leader"
     state = OutboxState.AWAITING_APPROVAL if requires_approval else OutboxState.QUEUED
     with cache.write("outbox", user_id=user_id) as tx:
         if in_reply_to_item_id is not None and conversation_id is None:

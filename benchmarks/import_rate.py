@@ -1,0 +1,263 @@
+"""Bulk import rate: N new generated items into a copy of a cache already holding the base
+items, through ``ingest_page`` in pages of 10,000 (full-text indexing included), compared with a
+raw ``sqlite3`` executemany of the same 22 column values into a bare table; then the replay rate
+(importing the same items again must write nothing).
+
+    .venv/bin/python benchmarks/import_rate.py [--quick] [--items N] [--placement after|interleaved|both]
+
+Targets: >= 25,000 items/s (goal 50,000); ratio our_rate / raw_rate >= 0.15.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import io
+import pstats
+import sqlite3
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from _common import (
+    PAGE_SIZE,
+    add_base_args,
+    bench_account,
+    checkpoint,
+    copy_cache,
+    emit,
+    ensure_base_cache,
+    log,
+    machine_info,
+    pages,
+    remove_cache_files,
+    resolve_base_args,
+)
+
+from omniinbox.core import Page
+from omniinbox.sandbox.synthetic import generate_items
+from omniinbox.store.cache import Cache
+from omniinbox.store.ingest import ingest_page
+
+IMPORT_SEED = 2
+IMPORT_PREFIX = "imp"
+BASE_START = datetime(2026, 1, 1, tzinfo=UTC)  # generate_items' defaults, which the base uses
+BASE_SPAN = timedelta(days=300)
+# The 22 values _INSERT_ITEM binds, in the same order.
+ITEM_COLUMNS = (
+    "id", "account_id", "external_id", "conversation_id", "parent_external_id", "kind", "direction",
+    "visibility", "contact_id", "author_name", "author_handle", "subject", "text", "permalink",
+    "created_at", "edited_at", "deleted_at", "likes", "replies", "shares", "views", "seq",
+)  # fmt: skip
+
+TARGET_RATE = 25_000
+GOAL_RATE = 50_000
+TARGET_RATIO = 0.15
+
+
+def make_pages(n: int, base_items: int, placement: str) -> list[Page]:
+    """The import, generated up front. ``after``: newer than every base item (a sync catching
+    up); ``interleaved``: over the base's time span (an archive export), ids land in between."""
+    if placement == "after":
+        start, span = BASE_START + BASE_SPAN, BASE_SPAN * n / base_items
+    else:
+        start, span = BASE_START, BASE_SPAN
+    items = generate_items(n, seed=IMPORT_SEED, prefix=IMPORT_PREFIX, threads=max(n // 5, 1), start=start, span=span)
+    return list(pages(items, PAGE_SIZE, cursor_prefix=f"{placement}-"))
+
+
+def run_pages(cache: Cache, page_list: list[Page]) -> tuple[float, int, int]:
+    """Ingest every page; return (seconds, items written, items unchanged)."""
+    account = bench_account(cache)
+    gc.collect()
+    written = unchanged = 0
+    started = time.perf_counter()
+    for page in page_list:
+        result = ingest_page(cache, account, "bench-import", page, source="import")
+        written += result.items_written
+        unchanged += result.items_unchanged
+    return time.perf_counter() - started, written, unchanged
+
+
+def profile_top(profile: cProfile.Profile, limit: int = 15) -> list[str]:
+    out = io.StringIO()
+    pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(limit)
+    lines = [line.rstrip() for line in out.getvalue().splitlines()]
+    start = next((i for i, line in enumerate(lines) if line.lstrip().startswith("ncalls")), 0)
+    return [line for line in lines[start:] if line.strip()]
+
+
+def measure_placement(args: argparse.Namespace, placement: str) -> tuple[dict[str, Any], list[tuple[Any, ...]]]:
+    log(f"[{placement}] generating {args.items:,} items ...")
+    page_list = make_pages(args.items, args.base_items, placement)
+    copy = args.work_dir / f"import-{placement}.sqlite"
+    copy_cache(args.base_cache, copy)
+    try:
+        with Cache.open(copy) as cache:
+            log(f"[{placement}] importing into a copy of the {args.base_items:,}-item base ...")
+            profile = cProfile.Profile() if args.profile else None
+            if profile:
+                profile.enable()
+            seconds, written, unchanged = run_pages(cache, page_list)
+            if profile:
+                profile.disable()
+            rate = written / seconds
+            log(f"[{placement}] {written:,} written in {seconds:.2f} s = {rate:,.0f} items/s")
+            checkpoint_started = time.perf_counter()
+            checkpoint(cache.conn)
+            checkpoint_seconds = time.perf_counter() - checkpoint_started
+
+            log(f"[{placement}] replaying the same pages ...")
+            r_seconds, r_written, r_unchanged = run_pages(cache, page_list)
+            log(f"[{placement}] replay: {r_written} written in {r_seconds:.2f} s")
+
+            first_new = cache.conn.execute(
+                "SELECT min(seq) FROM items WHERE external_id = ?", (f"{IMPORT_PREFIX}-{IMPORT_SEED}-0",)
+            ).fetchone()[0]
+            raw_rows = cache.conn.execute(
+                f"SELECT {', '.join(ITEM_COLUMNS)} FROM items WHERE seq >= ? AND external_id LIKE ? ORDER BY seq",
+                (first_new, f"{IMPORT_PREFIX}-%"),
+            ).fetchall()
+            total_items = cache.conn.execute("SELECT count(*) FROM items").fetchone()[0]
+        result: dict[str, Any] = {
+            "items": args.items,
+            "seconds": round(seconds, 3),
+            "items_written": written,
+            "items_unchanged": unchanged,
+            "items_per_s": round(rate),
+            "checkpoint_after_s": round(checkpoint_seconds, 3),
+            "items_in_cache_after": total_items,
+            "replay": {
+                "seconds": round(r_seconds, 3),
+                "items_written": r_written,
+                "items_unchanged": r_unchanged,
+                "items_per_s": round(args.items / r_seconds),
+            },
+        }
+        if profile:
+            result["profile_top_tottime"] = profile_top(profile)
+        return result, raw_rows
+    finally:
+        if not args.keep:
+            remove_cache_files(copy)
+
+
+def raw_insert_rate(work_dir: Path, rows: list[tuple[Any, ...]], columns_sql: str) -> dict[str, Any]:
+    """executemany of ``rows`` into a fresh table with the items columns, no index, no FTS;
+    one transaction per 10,000 rows; WAL, synchronous=NORMAL."""
+    path = work_dir / "raw-insert.sqlite"
+    remove_cache_files(path)
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute(f"CREATE TABLE items ({columns_sql})")
+        sql = f"INSERT INTO items ({', '.join(ITEM_COLUMNS)}) VALUES ({', '.join('?' * len(ITEM_COLUMNS))})"
+        gc.collect()
+        started = time.perf_counter()
+        for start in range(0, len(rows), PAGE_SIZE):
+            conn.execute("BEGIN")
+            conn.executemany(sql, rows[start : start + PAGE_SIZE])
+            conn.execute("COMMIT")
+        seconds = time.perf_counter() - started
+        checkpoint(conn)
+    finally:
+        conn.close()
+        remove_cache_files(path)
+    return {"rows": len(rows), "seconds": round(seconds, 3), "rows_per_s": round(len(rows) / seconds)}
+
+
+def items_columns_sql(base_cache: Path) -> str:
+    """The items table's column definitions (name, type, NOT NULL, default, the rowid key),
+    without its UNIQUE constraint and foreign keys: "the same columns, no indexes"."""
+    conn = sqlite3.connect(f"file:{base_cache}?mode=ro", uri=True)
+    try:
+        defs = []
+        for _cid, name, type_, notnull, default, pk in conn.execute("PRAGMA table_info(items)"):
+            d = f"{name} {type_}"
+            if pk:
+                d += " PRIMARY KEY"
+            if notnull:
+                d += " NOT NULL"
+            if default is not None:
+                d += f" DEFAULT {default}"
+            defs.append(d)
+        return ", ".join(defs)
+    finally:
+        conn.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_base_args(parser)
+    parser.add_argument("--items", type=int, default=None, help="items to import (default 100,000; quick 20,000)")
+    parser.add_argument(
+        "--placement",
+        choices=("after", "interleaved", "both"),
+        default="both",
+        help="new items newer than the base (after), spread over its time span (interleaved), or both;"
+        " the headline rate is the first",
+    )
+    parser.add_argument("--profile", action="store_true", help="cProfile the timed import; top functions in the JSON")
+    parser.add_argument("--keep", action="store_true", help="keep the imported copies in the work dir")
+    args = parser.parse_args()
+    resolve_base_args(args)
+    if args.items is None:
+        args.items = 20_000 if args.quick else 100_000
+
+    base = ensure_base_cache(args.base_cache, args.base_items)
+    placements = ["after", "interleaved"] if args.placement == "both" else [args.placement]
+    results: dict[str, Any] = {}
+    raw_rows: list[tuple[Any, ...]] = []
+    for placement in placements:
+        results[placement], rows_here = measure_placement(args, placement)
+        if not raw_rows:
+            raw_rows = rows_here
+    headline = results[placements[0]]
+
+    log(f"raw executemany of the same {len(raw_rows):,} rows ...")
+    raw = raw_insert_rate(args.work_dir, raw_rows, items_columns_sql(args.base_cache))
+    ratio = headline["items_per_s"] / raw["rows_per_s"]
+    log(f"raw: {raw['rows_per_s']:,} rows/s; ratio {ratio:.3f}")
+    replay_written = sum(r["replay"]["items_written"] for r in results.values())
+
+    emit(
+        {
+            "benchmark": "import_rate",
+            "machine": machine_info(),
+            "params": {
+                "base_items": args.base_items,
+                "base_cache": base,
+                "items": args.items,
+                "page_size": PAGE_SIZE,
+                "placements": placements,
+                "headline_placement": placements[0],
+                "seed": IMPORT_SEED,
+                "prefix": IMPORT_PREFIX,
+                "quick": args.quick,
+            },
+            "items_per_s": headline["items_per_s"],
+            "raw_rows_per_s": raw["rows_per_s"],
+            "ratio": round(ratio, 4),
+            "replay_items_written": replay_written,
+            "replay_items_per_s": headline["replay"]["items_per_s"],
+            "placements": results,
+            "raw": raw,
+            "targets": {
+                "items_per_s_min": TARGET_RATE,
+                "items_per_s_goal": GOAL_RATE,
+                "ratio_min": TARGET_RATIO,
+                "met_rate": headline["items_per_s"] >= TARGET_RATE,
+                "met_goal": headline["items_per_s"] >= GOAL_RATE,
+                "met_ratio": ratio >= TARGET_RATIO,
+                "met_replay_writes_nothing": replay_written == 0,
+                "all_placements_met_rate": all(r["items_per_s"] >= TARGET_RATE for r in results.values()),
+            },
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()

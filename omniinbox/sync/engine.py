@@ -1,0 +1,159 @@
+"""The sync engine: the one place where connectors and the cache meet.
+
+For each stream of an account it fetches a page after the stored cursor and commits the page's
+records together with the next cursor in one transaction. A crash at any point therefore loses
+nothing that was committed, and the next run resumes from the last committed cursor; replaying
+a page changes nothing (see ``omniinbox.store.ingest``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from omniinbox.connectors.base import (
+    AuthenticationError,
+    Connector,
+    ConnectorError,
+    PermissionDenied,
+    RateLimited,
+)
+from omniinbox.core import Account, SyncProblem, utcnow
+from omniinbox.secrets import REDACTOR
+from omniinbox.store.cache import Cache
+from omniinbox.store.ingest import get_cursor, record_problem, write_page
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class StreamReport:
+    stream: str
+    pages: int = 0
+    items_read: int = 0
+    items_written: int = 0
+    problems: int = 0
+    stopped: str = ""  # why the stream stopped early, in words; empty when it finished
+    retry_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class AccountReport:
+    account: str
+    channel: str
+    streams: list[StreamReport] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def items_read(self) -> int:
+        return sum(s.items_read for s in self.streams)
+
+    @property
+    def items_written(self) -> int:
+        return sum(s.items_written for s in self.streams)
+
+    @property
+    def ok(self) -> bool:
+        return not any(s.stopped for s in self.streams)
+
+
+def _record(cache: Cache, account: Account, kind: str, reason: str, detail: str = "") -> None:
+    with cache.write("sync") as tx:
+        record_problem(tx, account.id, kind, SyncProblem(reason=REDACTOR(reason), detail=REDACTOR(detail)))
+
+
+class SyncEngine:
+    """Runs connectors into a cache. ``connector_for`` builds (or returns) the connector of an
+    account; the engine closes what it built when asked to :meth:`close`."""
+
+    def __init__(
+        self,
+        cache: Cache,
+        connector_for: Callable[[Account], Connector],
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        on_page: Callable[[Account, StreamReport], None] | None = None,
+    ) -> None:
+        self.cache = cache
+        self._connector_for = connector_for
+        self._clock = clock
+        self._on_page = on_page
+        self._connectors: dict[int, Connector] = {}
+
+    def connector(self, account: Account) -> Connector:
+        if account.id not in self._connectors:
+            self._connectors[account.id] = self._connector_for(account)
+        return self._connectors[account.id]
+
+    def close(self) -> None:
+        for connector in self._connectors.values():
+            try:
+                connector.close()
+            except Exception:  # closing must not hide the real outcome
+                log.exception("closing a connector failed")
+        self._connectors.clear()
+
+    def sync_account(self, account: Account, *, max_pages: int | None = None) -> AccountReport:
+        """Read every stream of ``account`` until it has no more (or ``max_pages`` per stream)."""
+        started = time.perf_counter()
+        report = AccountReport(account.key, account.channel.value)
+        try:
+            connector = self.connector(account)
+        except ConnectorError as exc:
+            _record(self.cache, account, exc.kind, str(exc))
+            report.streams.append(StreamReport("*", stopped=REDACTOR(str(exc))))
+            return report
+        for stream in connector.streams:
+            stream_report = self.sync_stream(account, connector, stream, max_pages=max_pages)
+            report.streams.append(stream_report)
+            if stream_report.stopped and stream_report.stopped.startswith("authentication"):
+                break  # the other streams would fail the same way
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def sync_stream(
+        self, account: Account, connector: Connector, stream: str, *, max_pages: int | None = None
+    ) -> StreamReport:
+        report = StreamReport(stream)
+        cursor = get_cursor(self.cache, account.id, stream)
+        while max_pages is None or report.pages < max_pages:
+            try:
+                page = connector.fetch(stream, cursor)
+            except RateLimited as exc:
+                wait = exc.retry_after if exc.retry_after is not None else 60.0
+                report.retry_at = self._clock() + timedelta(seconds=wait)
+                report.stopped = f"rate limited: {exc}; next try after {report.retry_at:%H:%M:%S} UTC"
+            except AuthenticationError as exc:
+                report.stopped = f"authentication failed: {exc}"
+            except PermissionDenied as exc:
+                report.stopped = f"permission denied: {exc}"
+            except ConnectorError as exc:
+                report.stopped = f"{exc.kind}: {exc}"
+                if exc.retryable:
+                    wait = exc.retry_after if exc.retry_after is not None else 30.0
+                    report.retry_at = self._clock() + timedelta(seconds=wait)
+            except Exception as exc:  # our bug: record it, keep the other streams and accounts going
+                log.exception("reading %s/%s failed unexpectedly", account.key, stream)
+                report.stopped = f"internal error while reading: {type(exc).__name__}: {exc}"
+                _record(self.cache, account, "bug", f"{stream}: {report.stopped}")
+                break
+            if report.stopped:
+                _record(self.cache, account, report.stopped.split(":", 1)[0].replace(" ", "_"),
+                        f"{stream}: {report.stopped}")  # fmt: skip
+                report.stopped = REDACTOR(report.stopped)
+                break
+            with self.cache.write("sync") as tx:
+                result = write_page(tx, account, stream, page)
+            report.pages += 1
+            report.items_read += len(page.items)
+            report.items_written += result.items_written
+            report.problems += result.problems
+            cursor = page.next_cursor
+            if self._on_page is not None:
+                self._on_page(account, report)
+            if not page.has_more:
+                break
+        return report
