@@ -69,7 +69,10 @@ def emit(result: dict[str, Any]) -> None:
 def add_base_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help=f"small smoke run ({QUICK_BASE:,} base items, few runs)")
     parser.add_argument(
-        "--base-items", type=int, default=None, help=f"items in the base cache (default {FULL_BASE:,}; quick {QUICK_BASE:,})"
+        "--base-items",
+        type=int,
+        default=None,
+        help=f"items in the base cache (default {FULL_BASE:,}; quick {QUICK_BASE:,})",
     )
     parser.add_argument(
         "--base-cache", type=Path, default=None, help="path of the base cache (built there when missing)"

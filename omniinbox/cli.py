@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from omniinbox import __version__, paths
-from omniinbox.core import Channel, Team, TagValue
+from omniinbox.core import Channel, TagValue, Team
 from omniinbox.secrets import RedactingFilter
 from omniinbox.store import queries
 from omniinbox.store.cache import Cache

@@ -69,8 +69,8 @@ class WriteTx:
         self.summary["audit"] += 1
 
     def _finish(self) -> None:
-        if self._first_seq is None:
-            return
+        if self._first_seq is None or not any(self.summary.values()):
+            return  # nothing took a reserved number: the sequence does not move
         self.conn.execute("UPDATE meta SET value = ? WHERE key = 'seq'", (self._last_seq,))
         self.conn.execute(
             "INSERT INTO change_batches (seq, first_seq, at, source, summary) VALUES (?, ?, ?, ?, ?)",

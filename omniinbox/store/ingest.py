@@ -350,7 +350,7 @@ def set_cursor(tx: WriteTx, account_id: int, stream: str, cursor: str | None) ->
     tx.conn.execute(
         "INSERT INTO sync_cursors (account_id, stream, cursor, updated_at) VALUES (?, ?, ?, ?)"
         " ON CONFLICT (account_id, stream) DO UPDATE SET cursor = excluded.cursor,"
-        " updated_at = excluded.updated_at",
+        " updated_at = excluded.updated_at WHERE sync_cursors.cursor IS NOT excluded.cursor",
         (account_id, stream, cursor, tx.now_ms),
     )
 
