@@ -93,7 +93,7 @@ def _item_filter(args: argparse.Namespace) -> queries.ItemFilter:
             tag = (Team(team), TagValue(value))
         except ValueError:
             raise CliError(
-                f"--tag {args.tag!r}: expected TEAM:VALUE with TEAM social or contact_center and VALUE promote or protect",
+                f"--tag {args.tag!r}: expected TEAM:VALUE, TEAM social or contact_center, VALUE promote or protect",
                 code=2,
             ) from None
     return queries.ItemFilter(channels=channels, kinds=tuple(args.kind), tag=tag)
@@ -119,7 +119,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     finally:
         progress.close()
         cache.close()
-    for path, reason in report.failed_files.items():
+    for reason in report.failed_files.values():
         print(f"omniinbox import: {reason}", file=sys.stderr)
     if report.problems:
         print(

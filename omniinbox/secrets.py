@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -192,7 +193,5 @@ class SecretStore:
         return secret
 
     def delete(self, ref: str) -> None:
-        try:
+        with contextlib.suppress(keyring.errors.PasswordDeleteError):
             self._backend.delete_password(SERVICE, ref)
-        except keyring.errors.PasswordDeleteError:
-            pass

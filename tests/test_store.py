@@ -97,7 +97,7 @@ def test_pending_migration_backs_up_first(tmp_path: Path) -> None:
 def test_a_file_that_is_not_a_cache_is_refused_and_kept(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_text("my notes, not a database\n" * 100)
-    with pytest.raises(CacheError, match="not a usable OmniInbox cache|cannot open"):
+    with pytest.raises(CacheError, match=r"not a usable OmniInbox cache|cannot open"):
         Cache.open(path)
     assert path.read_text().startswith("my notes")
 
