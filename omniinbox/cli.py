@@ -283,7 +283,11 @@ def cmd_problems(args: argparse.Namespace) -> int:
 def cmd_gui(args: argparse.Namespace) -> int:
     try:
         from omniinbox.ui.app import run
-    except ImportError as exc:
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("omniinbox.ui"):
+            raise CliError(
+                "this version has no desktop window yet; the headless commands work: omniinbox --help"
+            ) from None
         raise CliError(f"the desktop window cannot start: {exc}") from None
     return run(_cache_path(args), demo=args.demo)
 
