@@ -54,6 +54,8 @@ def machine_info() -> dict[str, Any]:
         "sqlite": sqlite3.sqlite_version,
         "platform": platform.platform(),
         "machine": platform.machine(),
+        # other work on the machine skews timings; recorded so runs can be compared fairly
+        "load_average_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
     }
 
 

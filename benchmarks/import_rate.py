@@ -16,6 +16,7 @@ import gc
 import io
 import pstats
 import sqlite3
+import statistics
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -89,59 +90,80 @@ def profile_top(profile: cProfile.Profile, limit: int = 15) -> list[str]:
     return [line for line in lines[start:] if line.strip()]
 
 
-def measure_placement(args: argparse.Namespace, placement: str) -> tuple[dict[str, Any], list[tuple[Any, ...]]]:
-    log(f"[{placement}] generating {args.items:,} items ...")
-    page_list = make_pages(args.items, args.base_items, placement)
+def one_run(
+    args: argparse.Namespace, placement: str, page_list: list[Page], run: int, *, profile: bool
+) -> tuple[dict[str, Any], list[tuple[Any, ...]]]:
+    """Import ``page_list`` into a fresh copy of the base, checkpoint, replay it; return the
+    figures and the 22 column values of the rows written (for the raw comparison)."""
     copy = args.work_dir / f"import-{placement}.sqlite"
     copy_cache(args.base_cache, copy)
     try:
         with Cache.open(copy) as cache:
-            log(f"[{placement}] importing into a copy of the {args.base_items:,}-item base ...")
-            profile = cProfile.Profile() if args.profile else None
-            if profile:
-                profile.enable()
+            profiler = cProfile.Profile() if profile else None
+            if profiler:
+                profiler.enable()
             seconds, written, unchanged = run_pages(cache, page_list)
-            if profile:
-                profile.disable()
-            rate = written / seconds
-            log(f"[{placement}] {written:,} written in {seconds:.2f} s = {rate:,.0f} items/s")
+            if profiler:
+                profiler.disable()
+            log(f"[{placement} #{run}] {written:,} written in {seconds:.2f} s = {written / seconds:,.0f} items/s")
             checkpoint_started = time.perf_counter()
             checkpoint(cache.conn)
             checkpoint_seconds = time.perf_counter() - checkpoint_started
 
-            log(f"[{placement}] replaying the same pages ...")
             r_seconds, r_written, r_unchanged = run_pages(cache, page_list)
-            log(f"[{placement}] replay: {r_written} written in {r_seconds:.2f} s")
+            log(f"[{placement} #{run}] replay: {r_written} written in {r_seconds:.2f} s")
 
             first_new = cache.conn.execute(
-                "SELECT min(seq) FROM items WHERE external_id = ?", (f"{IMPORT_PREFIX}-{IMPORT_SEED}-0",)
+                "SELECT seq FROM items WHERE account_id = ? AND external_id = ?",
+                (bench_account(cache).id, f"{IMPORT_PREFIX}-{IMPORT_SEED}-0"),
             ).fetchone()[0]
             raw_rows = cache.conn.execute(
                 f"SELECT {', '.join(ITEM_COLUMNS)} FROM items WHERE seq >= ? AND external_id LIKE ? ORDER BY seq",
                 (first_new, f"{IMPORT_PREFIX}-%"),
             ).fetchall()
             total_items = cache.conn.execute("SELECT count(*) FROM items").fetchone()[0]
-        result: dict[str, Any] = {
-            "items": args.items,
-            "seconds": round(seconds, 3),
-            "items_written": written,
-            "items_unchanged": unchanged,
-            "items_per_s": round(rate),
-            "checkpoint_after_s": round(checkpoint_seconds, 3),
-            "items_in_cache_after": total_items,
-            "replay": {
-                "seconds": round(r_seconds, 3),
-                "items_written": r_written,
-                "items_unchanged": r_unchanged,
-                "items_per_s": round(args.items / r_seconds),
-            },
-        }
-        if profile:
-            result["profile_top_tottime"] = profile_top(profile)
-        return result, raw_rows
     finally:
         if not args.keep:
             remove_cache_files(copy)
+    result: dict[str, Any] = {
+        "seconds": round(seconds, 3),
+        "items_written": written,
+        "items_unchanged": unchanged,
+        "items_per_s": round(written / seconds),
+        "checkpoint_after_s": round(checkpoint_seconds, 3),
+        "items_in_cache_after": total_items,
+        "replay": {
+            "seconds": round(r_seconds, 3),
+            "items_written": r_written,
+            "items_unchanged": r_unchanged,
+            "items_per_s": round(len(raw_rows) / r_seconds) if raw_rows else None,
+        },
+    }
+    if profiler:
+        result["profile_top_tottime"] = profile_top(profiler)
+    return result, raw_rows
+
+
+def measure_placement(args: argparse.Namespace, placement: str) -> tuple[dict[str, Any], list[tuple[Any, ...]]]:
+    """``--repeat`` runs, each on a fresh copy of the base; the figures are the medians."""
+    log(f"[{placement}] generating {args.items:,} items ...")
+    page_list = make_pages(args.items, args.base_items, placement)
+    runs: list[dict[str, Any]] = []
+    raw_rows: list[tuple[Any, ...]] = []
+    for run in range(1, args.repeat + 1):
+        result, raw_rows = one_run(args, placement, page_list, run, profile=args.profile and run == 1)
+        runs.append(result)
+    return {
+        "items": args.items,
+        "items_per_s": round(statistics.median(r["items_per_s"] for r in runs)),
+        "seconds": statistics.median(r["seconds"] for r in runs),
+        "items_written": runs[0]["items_written"],
+        "replay": {
+            "items_per_s": round(statistics.median(r["replay"]["items_per_s"] for r in runs)),
+            "items_written": max(r["replay"]["items_written"] for r in runs),
+        },
+        "runs": runs,
+    }, raw_rows
 
 
 def raw_insert_rate(work_dir: Path, rows: list[tuple[Any, ...]], columns_sql: str) -> dict[str, Any]:
@@ -201,11 +223,14 @@ def main() -> None:
         " the headline rate is the first",
     )
     parser.add_argument("--profile", action="store_true", help="cProfile the timed import; top functions in the JSON")
+    parser.add_argument("--repeat", type=int, default=None, help="runs per placement, median reported (default 3)")
     parser.add_argument("--keep", action="store_true", help="keep the imported copies in the work dir")
     args = parser.parse_args()
     resolve_base_args(args)
     if args.items is None:
         args.items = 20_000 if args.quick else 100_000
+    if args.repeat is None:
+        args.repeat = 1 if args.quick else 3
 
     base = ensure_base_cache(args.base_cache, args.base_items)
     placements = ["after", "interleaved"] if args.placement == "both" else [args.placement]
@@ -218,10 +243,12 @@ def main() -> None:
     headline = results[placements[0]]
 
     log(f"raw executemany of the same {len(raw_rows):,} rows ...")
-    raw = raw_insert_rate(args.work_dir, raw_rows, items_columns_sql(args.base_cache))
+    columns_sql = items_columns_sql(args.base_cache)
+    raw_runs = [raw_insert_rate(args.work_dir, raw_rows, columns_sql) for _ in range(args.repeat)]
+    raw = {"rows_per_s": round(statistics.median(r["rows_per_s"] for r in raw_runs)), "runs": raw_runs}
     ratio = headline["items_per_s"] / raw["rows_per_s"]
     log(f"raw: {raw['rows_per_s']:,} rows/s; ratio {ratio:.3f}")
-    replay_written = sum(r["replay"]["items_written"] for r in results.values())
+    replay_written = max(r["replay"]["items_written"] for r in results.values())
 
     emit(
         {
@@ -231,6 +258,7 @@ def main() -> None:
                 "base_items": args.base_items,
                 "base_cache": base,
                 "items": args.items,
+                "repeat": args.repeat,
                 "page_size": PAGE_SIZE,
                 "placements": placements,
                 "headline_placement": placements[0],

@@ -224,9 +224,6 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
-EXPORT_FIELDS = list(queries.ItemRow.__dataclass_fields__)
-
-
 def cmd_export(args: argparse.Namespace) -> int:
     cache = _open_cache(args)
     out: TextIO
@@ -239,13 +236,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     try:
         items = queries.iter_items(cache, _item_filter(args))
         if args.format == "csv":
-            writer: Any = None
+            writer = csv.DictWriter(out, fieldnames=queries.EXPORT_FIELDS)
+            writer.writeheader()
             for row in items:
-                record = row.as_dict()
-                if writer is None:
-                    writer = csv.DictWriter(out, fieldnames=list(record))
-                    writer.writeheader()
-                writer.writerow(record)
+                writer.writerow(row.as_dict())
                 count += 1
         else:
             for row in items:

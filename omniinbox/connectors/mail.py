@@ -997,6 +997,8 @@ def iter_mail_source(path: Path | str) -> Iterator[MailEntry]:
             head = handle.read(8192)
     except OSError as exc:
         raise MailParseError(f"cannot read mail source {source}: {exc.strerror or exc}") from exc
+    if not head.strip():
+        raise MailParseError(f"mail source {source} is empty")
     if head.lstrip(b"\r\n").startswith(b"From "):
         return _iter_mbox(source)
     return _iter_single(source)

@@ -65,6 +65,22 @@ def backup_before_migration(path: Path, pending: list[str]) -> Path | None:
     return target
 
 
+def _refuse_foreign(path: Path) -> None:
+    """Refuse, before writing a byte, a file that is not (yet) an OmniInbox cache: another
+    application's database or any other file."""
+    if path.stat().st_size == 0:
+        return
+    probe = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        names = {r[0] for r in probe.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError as exc:
+        raise CacheError(f"{path} is not a usable OmniInbox cache: {exc}") from None
+    finally:
+        probe.close()
+    if names and "_sqlite_migrations" not in names:
+        raise CacheError(f"{path} is another application's database, not an OmniInbox cache; it was left untouched")
+
+
 def open_database(path: Path | str, *, migrate: bool = True) -> sqlite_utils.Database:
     """Open (creating owner-only if needed) and migrate the cache at ``path``.
 
@@ -79,6 +95,7 @@ def open_database(path: Path | str, *, migrate: bool = True) -> sqlite_utils.Dat
     path = Path(path)
     try:
         _create_owner_only(path)
+        _refuse_foreign(path)
         conn = sqlite3.connect(path, check_same_thread=False)
         db = sqlite_utils.Database(conn, execute_plugins=False)
         apply_pragmas(db.conn)

@@ -113,7 +113,7 @@ _INSERT_CONVERSATION = (
 # conversation the page tells nothing new about is not touched.
 _UPDATE_CONVERSATION = (
     "UPDATE conversations SET"
-    " subject = CASE WHEN :subject != '' THEN :subject ELSE subject END,"
+    " subject = CASE WHEN :subject != '' THEN :subject WHEN subject = '' THEN :fallback ELSE subject END,"
     " status = coalesce(:status, status),"
     " priority = coalesce(:priority, priority),"
     " first_item_at = min(first_item_at, :first),"
@@ -122,6 +122,7 @@ _UPDATE_CONVERSATION = (
     " seq = :seq"
     " WHERE id = :id AND ("
     "   (:subject != '' AND subject IS NOT :subject)"
+    "   OR (subject = '' AND :fallback != '')"
     "   OR (:status IS NOT NULL AND status IS NOT :status)"
     "   OR (:priority IS NOT NULL AND priority IS NOT :priority)"
     "   OR :first < first_item_at OR :last > last_item_at"
@@ -166,7 +167,8 @@ class _Span:
     """What a page says about one conversation: its kind, subject and time span."""
 
     kind: str
-    subject: str
+    subject: str  # from the thread's first message; it names the conversation
+    fallback: str  # from any message, for a conversation that has no name yet
     first: int
     last: int
     inbound: int | None
@@ -186,15 +188,18 @@ def _upsert_conversations(
         ms = to_millis(item.created_at) or 0
         inbound = item.direction is Direction.INBOUND
         span = spans.get(item.conversation_id)
+        is_root = item.external_id == item.conversation_id
         if span is None:
-            spans[item.conversation_id] = _Span(item.kind.value, item.subject, ms, ms, ms if inbound else None)
+            span = spans[item.conversation_id] = _Span(
+                item.kind.value, "", item.subject, ms, ms, ms if inbound else None
+            )
         else:
             span.add(ms, inbound)
-            if item.external_id == item.conversation_id and item.subject:
-                span.subject = item.subject  # the thread's first message names it
+        if is_root and item.subject:
+            span.subject = item.subject
     info_by_id = {info.external_id: info for info in infos}
     for ext, info in info_by_id.items():
-        spans.setdefault(ext, _Span(info.kind.value, info.subject, tx.now_ms, tx.now_ms, None))
+        spans.setdefault(ext, _Span(info.kind.value, info.subject, "", tx.now_ms, tx.now_ms, None))
     if not spans:
         return {}
     lookup = "SELECT external_id, id FROM conversations WHERE account_id = ? AND external_id IN ({marks})"
@@ -208,6 +213,7 @@ def _upsert_conversations(
             "external_id": ext,
             "kind": span.kind,
             "subject": known.subject if known and known.subject else span.subject,
+            "fallback": span.fallback,
             "status": known.status.value if known and known.status else None,
             "priority": int(known.priority) if known and known.priority is not None else None,
             "team": account.channel.group,
@@ -220,10 +226,13 @@ def _upsert_conversations(
             row["id"] = ids[ext]
             updates.append(row)
         else:
+            row["subject"] = row["subject"] or span.fallback
             new_rows.append(row)
     if new_rows:
         tx.conn.executemany(_INSERT_CONVERSATION, new_rows)
         ids.update(_lookup_ids(tx.conn, lookup, account.id, [str(r["external_id"]) for r in new_rows]))
+        for r in new_rows:
+            r.pop("fallback")
     changed = max(tx.conn.executemany(_UPDATE_CONVERSATION, updates).rowcount, 0) if updates else 0
     tx.summary["conversations"] += len(new_rows) + changed
     return ids

@@ -96,6 +96,33 @@ class ItemRow:
         }
 
 
+EXPORT_FIELDS = (
+    "id",
+    "account",
+    "channel",
+    "leader_account",
+    "external_id",
+    "conversation_id",
+    "kind",
+    "direction",
+    "author",
+    "handle",
+    "followers",
+    "kol",
+    "subject",
+    "text",
+    "permalink",
+    "created_at",
+    "likes",
+    "replies",
+    "shares",
+    "status",
+    "assignee",
+    "tag_social",
+    "tag_contact_center",
+)  # fmt: skip  (the keys of ItemRow.as_dict, in order)
+
+
 def _where(flt: ItemFilter, params: list[Any], alias: str = "i") -> list[str]:
     clauses: list[str] = []
     if flt.account_ids:
