@@ -1,6 +1,6 @@
 """Reading the cache: keyset pages, full-text search, rows for display, threads, statistics.
 
-Every list pages by key (``id < last id seen``), never by OFFSET: item ids are time-ordered, so
+Every list pages by key (``id < last id seen``), never by skipping rows: item ids are time-ordered, so
 ``ORDER BY id DESC`` is newest first and a page at any depth costs the same.
 """
 
