@@ -103,22 +103,31 @@ def _item_filter(args: argparse.Namespace) -> queries.ItemFilter:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from omniinbox.sync.importer import UnsupportedImport, import_files
+    from omniinbox.sync.importer import UnsupportedImport, check_supported, import_files
 
     try:
         channel = Channel.parse(args.channel)
-    except ValueError as exc:
+        check_supported(channel)  # before the cache is opened: a refused import creates nothing
+    except (ValueError, UnsupportedImport) as exc:
         raise CliError(str(exc), code=2) from None
     files = [Path(p).expanduser() for p in args.paths]
     cache = _open_cache(args)
     progress = _Progress(enabled=not args.quiet and sys.stderr.isatty())
     try:
+        seq_before = cache.conn.execute("SELECT coalesce(max(id), 0) FROM sync_problems").fetchone()[0]
         report = import_files(cache, channel, files, account_key=args.account, on_page=progress.update)
-    except UnsupportedImport as exc:
-        raise CliError(str(exc), code=2) from None
+        unreadable = [
+            r[0]
+            for r in cache.conn.execute(
+                "SELECT reason FROM sync_problems WHERE id > ? AND kind = 'payload' ORDER BY id LIMIT 5",
+                (seq_before,),
+            )
+        ]
     finally:
         progress.close()
         cache.close()
+    for reason in unreadable:
+        print(f"omniinbox import: unreadable: {reason}", file=sys.stderr)
     for reason in report.failed_files.values():
         print(f"omniinbox import: {reason}", file=sys.stderr)
     if report.problems:

@@ -63,7 +63,7 @@ def write_mbox(path: Path, count: int) -> None:
             f"From warga{sender}@warga.example.id Mon Mar  2 08:00:00 2026\n"
             f"From: Warga {sender} <warga{sender}@warga.example.id>\n"
             "To: Layanan Kontak <kontak@layanan.example.id>\n"
-            f"Subject: pengaduan nomor {root}\n"
+            f"Subject: {'Re: ' if n != root else ''}pengaduan nomor {root}\n"
             f"Date: {1 + day:02d} Mar 2026 {hour:02d}:{minute:02d}:{n % 60:02d} +0700\n"
             f"Message-ID: <{message_id(n)}>\n"
             f"{reply}"
@@ -230,6 +230,10 @@ def test_killed_import_keeps_every_committed_page(tmp_path: Path, big_mbox: Path
         assert conn.execute("SELECT count(*) FROM contacts").fetchone() == (SENDERS,)
         assert conn.execute("SELECT count(*) FROM items_fts_docsize").fetchone() == (MESSAGES,)
         assert conn.execute("SELECT count(*) FROM sync_cursors").fetchone() == (0,)  # finished: forgotten
+        # Threads straddle pages: each conversation is still named by its first message.
+        assert conn.execute(
+            "SELECT count(*) FROM conversations WHERE subject NOT LIKE 'pengaduan nomor %'"
+        ).fetchone() == (0,)
         # Every reply sits in its thread's conversation.
         assert conn.execute(
             "SELECT count(*) FROM items i JOIN conversations c ON c.id = i.conversation_id"
@@ -254,9 +258,16 @@ def test_killed_import_keeps_every_committed_page(tmp_path: Path, big_mbox: Path
 
 
 def test_replaying_a_paged_import_with_threads_across_pages_changes_nothing(tmp_path: Path) -> None:
+    """One message per page: every thread of the sample straddles pages, its replies ("Re: ...")
+    come after its first message. The conversation keeps the first message's subject, and a replay
+    rewrites no conversation row (a regression test: the subject used to flip on every page)."""
     db = tmp_path / "cache.sqlite"
     with Cache.open(db) as cache:
         import_files(cache, Channel.EMAIL, [SAMPLE], page_size=1)
+        subject = cache.conn.execute(
+            "SELECT subject FROM conversations WHERE external_id = '20260309081200.a1@warga.example.id'"
+        ).fetchone()
+        assert subject == ("e-KTP belum jadi sudah 3 bulan",)
     before = dump(db)
     with Cache.open(db) as cache:
         report = import_files(cache, Channel.EMAIL, [SAMPLE], page_size=1)

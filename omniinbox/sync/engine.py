@@ -141,8 +141,8 @@ class SyncEngine:
                 _record(self.cache, account, "bug", f"{stream}: {report.stopped}")
                 break
             if report.stopped:
-                _record(self.cache, account, report.stopped.split(":", 1)[0].replace(" ", "_"),
-                        f"{stream}: {report.stopped}")  # fmt: skip
+                kind, _, reason = report.stopped.partition(": ")
+                _record(self.cache, account, kind.replace(" ", "_"), f"{stream}: {reason}")
                 report.stopped = REDACTOR(report.stopped)
                 break
             with self.cache.write("sync") as tx:

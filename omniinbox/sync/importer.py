@@ -142,6 +142,15 @@ class ImportReport:
         return {path: r.stopped for path, r in self.files.items() if r.stopped}
 
 
+def check_supported(channel: Channel) -> None:
+    """Raise :class:`UnsupportedImport` for a channel whose files cannot be imported yet."""
+    if channel is not Channel.EMAIL:
+        raise UnsupportedImport(
+            f"importing saved {channel.value} responses is not supported yet; supported now: email"
+            " (.eml, mbox, Maildir)"
+        )
+
+
 def import_files(
     cache: Cache,
     channel: Channel,
@@ -153,11 +162,7 @@ def import_files(
     started: datetime | None = None,
 ) -> ImportReport:
     """Import ``paths`` into the account ``account_key`` (default ``<channel>:import``)."""
-    if channel is not Channel.EMAIL:
-        raise UnsupportedImport(
-            f"importing saved {channel.value} responses is not supported yet; supported now: email"
-            " (.eml, mbox, Maildir)"
-        )
+    check_supported(channel)
     key = account_key or f"{channel.value}:import"
     account = ensure_account(cache, key, channel, "Imported mail")
     source = MailFileSource(paths, page_size=page_size)
