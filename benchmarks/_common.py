@@ -154,12 +154,23 @@ def remove_cache_files(path: Path) -> None:
 
 
 def copy_cache(src: Path, dst: Path) -> None:
-    """Copy a cache file with its WAL (if any) so the copy starts from exactly the same state."""
+    """Copy a cache file with its WAL (if any) so the copy starts from exactly the same state.
+
+    The copy is flushed to disk before returning: otherwise the first fsync SQLite makes (at the
+    first checkpoint) would pay for writing back the whole freshly copied file, which measured
+    as ~0.9 s of a 100,000-item import into a 1M-item copy, a cost no real cache has.
+    """
     remove_cache_files(dst)
-    shutil.copyfile(src, dst)
-    wal = Path(f"{src}-wal")
-    if wal.exists():
-        shutil.copyfile(wal, f"{dst}-wal")
+    copies = [(src, dst)]
+    if Path(f"{src}-wal").exists():
+        copies.append((Path(f"{src}-wal"), Path(f"{dst}-wal")))
+    for s, d in copies:
+        shutil.copyfile(s, d)
+        fd = os.open(d, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def evict_from_os_cache(path: Path) -> bool:

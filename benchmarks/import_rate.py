@@ -110,7 +110,9 @@ def one_run(
             checkpoint(cache.conn)
             checkpoint_seconds = time.perf_counter() - checkpoint_started
 
+            seq_before_replay = cache.last_seq()
             r_seconds, r_written, r_unchanged = run_pages(cache, page_list)
+            replay_changes = cache.changes_since(seq_before_replay)  # rows any table reported written
             log(f"[{placement} #{run}] replay: {r_written} written in {r_seconds:.2f} s")
 
             first_new = cache.conn.execute(
@@ -137,6 +139,7 @@ def one_run(
             "items_written": r_written,
             "items_unchanged": r_unchanged,
             "items_per_s": round(len(raw_rows) / r_seconds) if raw_rows else None,
+            "changes_reported": replay_changes,
         },
     }
     if profiler:
@@ -161,6 +164,7 @@ def measure_placement(args: argparse.Namespace, placement: str) -> tuple[dict[st
         "replay": {
             "items_per_s": round(statistics.median(r["replay"]["items_per_s"] for r in runs)),
             "items_written": max(r["replay"]["items_written"] for r in runs),
+            "changes_reported": runs[0]["replay"]["changes_reported"],
         },
         "runs": runs,
     }, raw_rows

@@ -126,11 +126,13 @@ EXPORT_FIELDS = (
 def _where(flt: ItemFilter, params: list[Any], alias: str = "i") -> list[str]:
     clauses: list[str] = []
     if flt.account_ids:
-        clauses.append(f"{alias}.account_id IN ({','.join('?' * len(flt.account_ids))})")
+        # The unary "+" keeps the planner off the (account_id, external_id) index: walking items by
+        # id and filtering is ~1 ms a page, sorting a whole account's items first was ~200 ms at 1M.
+        clauses.append(f"+{alias}.account_id IN ({','.join('?' * len(flt.account_ids))})")
         params.extend(flt.account_ids)
     if flt.channels:
         clauses.append(
-            f"{alias}.account_id IN (SELECT id FROM accounts WHERE channel IN ({','.join('?' * len(flt.channels))}))"
+            f"+{alias}.account_id IN (SELECT id FROM accounts WHERE channel IN ({','.join('?' * len(flt.channels))}))"
         )
         params.extend(c.value for c in flt.channels)
     if flt.kinds:
