@@ -114,14 +114,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     cache = _open_cache(args)
     progress = _Progress(enabled=not args.quiet and sys.stderr.isatty())
     try:
-        seq_before = cache.conn.execute("SELECT coalesce(max(id), 0) FROM sync_problems").fetchone()[0]
+        last_before = queries.last_problem_id(cache)
         report = import_files(cache, channel, files, account_key=args.account, on_page=progress.update)
+        # The first few unreadable messages, oldest first, each naming its file and the reason.
         unreadable = [
-            r[0]
-            for r in cache.conn.execute(
-                "SELECT reason FROM sync_problems WHERE id > ? AND kind = 'payload' ORDER BY id LIMIT 5",
-                (seq_before,),
-            )
+            p.reason for p in queries.problems(cache, after_id=last_before, kind="payload", limit=5, oldest_first=True)
         ]
     finally:
         progress.close()
@@ -266,18 +263,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_problems(args: argparse.Namespace) -> int:
     cache = _open_cache(args)
     try:
-        rows = cache.conn.execute(
-            "SELECT p.at, coalesce(a.key, ''), p.kind, p.reason FROM sync_problems p"
-            " LEFT JOIN accounts a ON a.id = p.account_id ORDER BY p.id DESC LIMIT ?",
-            (args.limit,),
-        ).fetchall()
+        rows = queries.problems(cache, limit=args.limit)
     finally:
         cache.close()
-    from omniinbox.core import from_millis
-
-    for at, account, kind, reason in rows:
-        when = from_millis(at)
-        print(f"{when:%Y-%m-%d %H:%M:%S}  {account}  {kind}: {reason}" if when else reason)
+    for p in rows:
+        print(f"{p.at:%Y-%m-%d %H:%M:%S}  {p.account}  {p.kind}: {p.reason}")
     if not rows:
         print("No problems recorded.")
     return 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import sqlite3
 import stat
 from datetime import UTC, datetime
@@ -117,8 +116,3 @@ def open_database(path: Path | str, *, migrate: bool = True) -> sqlite_utils.Dat
             db.close()
             raise CacheError(f"{path} is not a usable OmniInbox cache: {exc}") from exc
     return db
-
-
-def copy_database(src: Path, dst: Path) -> None:
-    """A plain file copy, for callers that hold no connection (tests, support bundles)."""
-    shutil.copy2(src, dst)

@@ -231,8 +231,6 @@ def _upsert_conversations(
     if new_rows:
         tx.conn.executemany(_INSERT_CONVERSATION, new_rows)
         ids.update(_lookup_ids(tx.conn, lookup, account.id, [str(r["external_id"]) for r in new_rows]))
-        for r in new_rows:
-            r.pop("fallback")
     changed = max(tx.conn.executemany(_UPDATE_CONVERSATION, updates).rowcount, 0) if updates else 0
     tx.summary["conversations"] += len(new_rows) + changed
     return ids
@@ -385,8 +383,3 @@ def get_cursor(cache: Cache, account_id: int, stream: str) -> str | None:
         "SELECT cursor FROM sync_cursors WHERE account_id = ? AND stream = ?", (account_id, stream)
     ).fetchone()
     return None if row is None else row[0]
-
-
-def clear_cursor(cache: Cache, account_id: int, stream: str) -> None:
-    with cache.write("sync") as tx:
-        set_cursor(tx, account_id, stream, None)

@@ -320,6 +320,45 @@ def iter_items(
         before = ids[-1]
 
 
+@dataclass(frozen=True, slots=True)
+class ProblemRow:
+    id: int
+    at: datetime
+    account: str
+    kind: str
+    reason: str
+
+
+def problems(
+    conn: sqlite3.Connection | Cache,
+    *,
+    after_id: int = 0,
+    kind: str | None = None,
+    limit: int = 50,
+    oldest_first: bool = False,
+) -> list[ProblemRow]:
+    """Recorded sync and import problems, newest first unless asked (``after_id``: only later ones)."""
+    conn = conn.conn if isinstance(conn, Cache) else conn
+    sql = (
+        "SELECT p.id, p.at, coalesce(a.key, ''), p.kind, p.reason FROM sync_problems p"
+        " LEFT JOIN accounts a ON a.id = p.account_id WHERE p.id > ?"
+    )
+    params: list[Any] = [after_id]
+    if kind is not None:
+        sql += " AND p.kind = ?"
+        params.append(kind)
+    params.append(limit)
+    return [
+        ProblemRow(r[0], from_millis(r[1]), r[2], r[3], r[4])  # type: ignore[arg-type]
+        for r in conn.execute(sql + f" ORDER BY p.id {'ASC' if oldest_first else 'DESC'} LIMIT ?", params)
+    ]
+
+
+def last_problem_id(conn: sqlite3.Connection | Cache) -> int:
+    conn = conn.conn if isinstance(conn, Cache) else conn
+    return int(conn.execute("SELECT coalesce(max(id), 0) FROM sync_problems").fetchone()[0])
+
+
 def stats(conn: sqlite3.Connection | Cache) -> dict[str, Any]:
     """Counts for the ``stats`` command and the supervisor's overview."""
     conn = conn.conn if isinstance(conn, Cache) else conn

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from omniinbox.connectors.base import Connector, ConnectorError
-from omniinbox.core import Account, Direction, Item, ItemKind, OutboxState, Page, to_millis, utcnow
+from omniinbox.core import Account, Direction, Item, ItemKind, Page, to_millis, utcnow
 from omniinbox.secrets import REDACTOR
 from omniinbox.store import outbox
 from omniinbox.store.accounts import get_account
@@ -121,7 +121,3 @@ class OutboxSender:
             raw={"outbox_id": outbox_id},
         )
         ingest_page(self.cache, account, None, Page(items=[item]), source="outbox")
-
-
-def pending_states() -> tuple[OutboxState, ...]:
-    return (OutboxState.AWAITING_APPROVAL, OutboxState.QUEUED, OutboxState.SENDING)
