@@ -36,8 +36,8 @@ def group_of(name: str) -> str:
     """Which part of the schema a table or index belongs to."""
     if name.startswith("items_fts"):
         return "full_text"
-    if name == "item_payloads":
-        return "payloads"
+    if name in ("payload_dictionaries", "url_prefixes"):
+        return "dictionaries"
     if name == "items":
         return "items_table"
     if name.startswith(("items_", "sqlite_autoindex_items_")):

@@ -1,6 +1,6 @@
 """Bulk import rate: N new generated items into a copy of a cache already holding the base
 items, through ``ingest_page`` in pages of 10,000 (full-text indexing included), compared with a
-raw ``sqlite3`` executemany of the same 22 column values into a bare table; then the replay rate
+raw ``sqlite3`` executemany of the same 24 column values into a bare table; then the replay rate
 (importing the same items again must write nothing).
 
     .venv/bin/python benchmarks/import_rate.py [--quick] [--items N] [--placement after|interleaved|both]
@@ -46,11 +46,11 @@ IMPORT_SEED = 2
 IMPORT_PREFIX = "imp"
 BASE_START = datetime(2026, 1, 1, tzinfo=UTC)  # generate_items' defaults, which the base uses
 BASE_SPAN = timedelta(days=300)
-# The 22 values _INSERT_ITEM binds, in the same order.
+# The 24 values _INSERT_ITEM binds, in the same order.
 ITEM_COLUMNS = (
     "id", "account_id", "external_id", "conversation_id", "parent_external_id", "kind", "direction",
-    "visibility", "contact_id", "author_name", "author_handle", "subject", "text", "permalink",
-    "created_at", "edited_at", "deleted_at", "likes", "replies", "shares", "views", "seq",
+    "visibility", "contact_id", "author_name", "author_handle", "subject", "text", "permalink_prefix",
+    "permalink", "created_at", "edited_at", "deleted_at", "likes", "replies", "shares", "views", "payload", "seq",
 )  # fmt: skip
 
 TARGET_RATE = 25_000
@@ -94,7 +94,7 @@ def one_run(
     args: argparse.Namespace, placement: str, page_list: list[Page], run: int, *, profile: bool
 ) -> tuple[dict[str, Any], list[tuple[Any, ...]]]:
     """Import ``page_list`` into a fresh copy of the base, checkpoint, replay it; return the
-    figures and the 22 column values of the rows written (for the raw comparison)."""
+    figures and the 24 column values of the rows written (for the raw comparison)."""
     copy = args.work_dir / f"import-{placement}.sqlite"
     copy_cache(args.base_cache, copy)
     try:

@@ -266,7 +266,7 @@ def test_reimport_changes_nothing(run: Run, imported: Path) -> None:
     assert after.keys() == before.keys()
     for table in before:  # table by table, for a readable failure
         assert after[table] == before[table], table
-    assert {"items", "conversations", "contacts", "item_payloads", "meta", "items_fts_data"} <= before.keys()
+    assert {"items", "conversations", "contacts", "url_prefixes", "meta", "items_fts_data"} <= before.keys()
 
 
 def test_reimport_json_reports_unchanged(run: Run, imported: Path) -> None:

@@ -9,6 +9,7 @@ import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import orjson
 import pytest
 
 from omniinbox.core import (
@@ -30,8 +31,9 @@ from omniinbox.sandbox.synthetic import generate_items
 from omniinbox.store import actions, queries
 from omniinbox.store.accounts import AccountExists, add_account, add_user, ensure_account, list_accounts
 from omniinbox.store.cache import Cache
+from omniinbox.store.compact import TRAIN_AFTER
 from omniinbox.store.database import CacheError
-from omniinbox.store.ingest import decode_payload, get_cursor, ingest_page, item_id_for
+from omniinbox.store.ingest import get_cursor, ingest_page, item_id_for, write_page
 from omniinbox.store.migrations import MIGRATIONS
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -51,7 +53,7 @@ def _item(n: int, *, text: str = "", conversation: str = "t1", author: str = "u1
 
 
 def _dump(cache: Cache) -> dict[str, list[tuple[object, ...]]]:
-    tables = ("items", "conversations", "contacts", "item_payloads", "sync_cursors", "meta")
+    tables = ("items", "conversations", "contacts", "url_prefixes", "payload_dictionaries", "sync_cursors", "meta")
     return {t: cache.conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in tables}
 
 
@@ -171,16 +173,61 @@ def test_conversation_span_subject_and_status(cache: Cache) -> None:
     assert status == "pending" and last == row[4] + 11 * 60 * 1000
 
 
+def _payloads(cache: Cache) -> dict[str, tuple[int, bytes]]:
+    sql = "SELECT external_id, id, payload FROM items WHERE payload IS NOT NULL"
+    return {ext: (item_id, blob) for ext, item_id, blob in cache.conn.execute(sql)}
+
+
 def test_payload_round_trip_small_and_large(cache: Cache) -> None:
     account = ensure_account(cache, "x:inst", Channel.X, "Institution")
-    big = {"text": "x" * 5000, "emoji": "🙏"}
+    big = {"text": "x" * 5000, "emoji": "🙏", "big_int": 2**70, "when": datetime(2026, 1, 2, tzinfo=UTC)}
     ingest_page(cache, account, "s", Page(items=[_item(1), dataclasses.replace(_item(2), raw=big)]))
-    blobs = dict(
-        cache.conn.execute("SELECT i.external_id, p.payload FROM item_payloads p JOIN items i ON i.id = p.item_id")
-    )
-    assert decode_payload(blobs["m1"]) == {"id": "m1", "n": 1}
-    assert decode_payload(blobs["m2"]) == big
-    assert len(blobs["m2"]) < 1000  # large payloads are compressed
+    stored = _payloads(cache)
+    assert queries.payload(cache, stored["m1"][0]) == {"id": "m1", "n": 1}
+    assert queries.payload(cache, stored["m2"][0]) == {**big, "when": "2026-01-02 00:00:00+00:00"}
+    assert len(stored["m2"][1]) < 200  # compressed
+    assert queries.payload(cache, 12345) is None
+
+
+def test_payload_text_is_stored_once_and_dictionaries_shrink_what_follows(cache: Cache) -> None:
+    """The item's text is taken out of its payload; after TRAIN_AFTER payloads the account gets
+    a dictionary, and later payloads of the same shape shrink to a fraction of their JSON."""
+    account = ensure_account(cache, "x:inst", Channel.X, "Institution")
+    text = "Mohon informasi perpanjangan SIM keliling hari ini, terima kasih 🙏"
+
+    def item(n: int) -> Item:
+        raw = {"id": f"m{n}", "text": text, "author_id": f"u{n % 7}", "public_metrics": {"like_count": n % 5}}
+        return dataclasses.replace(_item(n), text=text, raw=raw)
+
+    ingest_page(cache, account, "s", Page(items=[item(n) for n in range(1, 11)]))
+    first = _payloads(cache)["m1"]
+    assert text.encode() not in first[1] and len(first[1]) < len(orjson.dumps(item(1).raw))
+    assert queries.payload(cache, first[0])["text"] == text  # type: ignore[index]
+    assert cache.conn.execute("SELECT count(*) FROM payload_dictionaries").fetchone()[0] == 0
+
+    ingest_page(cache, account, "s", Page(items=[item(n) for n in range(11, 11 + TRAIN_AFTER)]))
+    assert cache.conn.execute("SELECT account_id FROM payload_dictionaries").fetchall() == [(account.id,)]
+    ingest_page(cache, account, "s", Page(items=[item(n) for n in range(1000, 1010)]))
+    later = _payloads(cache)["m1005"]
+    assert len(later[1]) < 30
+    # every payload reads back, whichever dictionary (or none) wrote it, also on a fresh codec
+    with Cache.open(cache.path) as other:  # type: ignore[arg-type]
+        for ext, (item_id, _blob) in _payloads(cache).items():
+            got = queries.payload(other, item_id)
+            assert got["id"] == ext and got["text"] == text  # type: ignore[index]
+
+
+def test_a_dictionary_trained_in_a_rolled_back_page_is_not_used(cache: Cache) -> None:
+    account = ensure_account(cache, "x:inst", Channel.X, "Institution")
+    items = [dataclasses.replace(_item(n), raw={"id": f"m{n}", "k": "v" * (n % 9)}) for n in range(TRAIN_AFTER + 5)]
+    with pytest.raises(RuntimeError), cache.write("sync") as tx:
+        write_page(tx, account, "s", Page(items=items))
+        assert tx.conn.execute("SELECT count(*) FROM payload_dictionaries").fetchone()[0] == 1
+        raise RuntimeError("interrupted")
+    assert cache.conn.execute("SELECT count(*) FROM payload_dictionaries").fetchone()[0] == 0
+    ingest_page(cache, account, "s", Page(items=items[:3]))
+    for _ext, (item_id, _blob) in _payloads(cache).items():
+        assert queries.payload(cache, item_id) is not None
 
 
 def test_problems_are_recorded_with_the_page(cache: Cache) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 import sqlite_utils
 
 from omniinbox.core import to_millis, utcnow
+from omniinbox.store.compact import PayloadCodec, UrlPrefixes
 from omniinbox.store.database import CacheError, apply_pragmas, open_database
 
 
@@ -34,10 +35,13 @@ class WriteTx:
 
     ``conn``: the connection to execute on.
     ``summary``: a Counter of what changed, stored with the batch (``items``, ``tags``...).
+    ``payloads``, ``url_prefixes``: how rows are stored small (see ``omniinbox.store.compact``).
     """
 
-    def __init__(self, conn: sqlite3.Connection, source: str, user_id: int | None) -> None:
+    def __init__(self, conn: sqlite3.Connection, source: str, user_id: int | None, cache: Cache) -> None:
         self.conn = conn
+        self.payloads = cache.payloads
+        self.url_prefixes = cache.url_prefixes
         self.source = source
         self.user_id = user_id
         self.summary: Counter[str] = Counter()
@@ -94,6 +98,8 @@ class Cache:
     def __init__(self, db: sqlite_utils.Database, path: Path | None) -> None:
         self.db = db
         self.path = path
+        self.payloads = PayloadCodec(db.conn)
+        self.url_prefixes = UrlPrefixes(db.conn)
 
     @classmethod
     def open(cls, path: Path | str) -> Cache:
@@ -123,7 +129,7 @@ class Cache:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             raise CacheError(f"the cache is busy or read-only: {exc}") from exc
-        tx = WriteTx(conn, source, user_id)
+        tx = WriteTx(conn, source, user_id, self)
         try:
             yield tx
             tx._finish()
@@ -131,6 +137,8 @@ class Cache:
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            self.payloads.forget_unsaved()
+            self.url_prefixes.forget_unsaved()
             raise
 
     def reader(self) -> sqlite3.Connection:

@@ -265,8 +265,10 @@ def reply_for(cache: Cache, entry: OutboxEntry) -> OutgoingReply:
     references: tuple[str, ...] = ()
     if entry.in_reply_to_item_id is not None:
         row = cache.conn.execute(
-            "SELECT i.external_id, i.subject, coalesce(nullif(c.email, ''), c.handle, ''), i.parent_external_id"
-            " FROM items i LEFT JOIN contacts c ON c.id = i.contact_id WHERE i.id = ?",
+            "SELECT i.external_id, i.subject, coalesce(nullif(c.email, ''), c.handle, ''),"
+            " CASE WHEN i.parent_external_id = '' THEN cv.external_id ELSE i.parent_external_id END"
+            " FROM items i LEFT JOIN contacts c ON c.id = i.contact_id"
+            " JOIN conversations cv ON cv.id = i.conversation_id WHERE i.id = ?",
             (entry.in_reply_to_item_id,),
         ).fetchone()
         if row:

@@ -15,6 +15,7 @@ from typing import Any
 
 from omniinbox.core import Channel, TagValue, Team, from_millis
 from omniinbox.store.cache import Cache
+from omniinbox.store.compact import PayloadCodec
 from omniinbox.store.ingest import id_floor_for
 
 DEFAULT_PAGE = 100
@@ -247,14 +248,15 @@ def search(
 _ROW_SQL = """
 SELECT i.id, i.account_id, a.key, a.name, a.channel, a.owner_kind = 'leader', i.external_id,
        i.conversation_id, i.kind, i.direction, i.author_name, i.author_handle, ct.followers,
-       coalesce(ct.is_kol, 0), i.subject, i.text, i.permalink, i.created_at, i.likes, i.replies,
-       i.shares, i.is_read, c.status, coalesce(u.name, ''),
+       coalesce(ct.is_kol, 0), i.subject, i.text, coalesce(up.prefix, '') || i.permalink, i.created_at,
+       i.likes, i.replies, i.shares, i.is_read, c.status, coalesce(u.name, ''),
        (SELECT group_concat(t.team || '=' || t.value) FROM tags t WHERE t.item_id = i.id)
 FROM items i
 JOIN accounts a ON a.id = i.account_id
 JOIN conversations c ON c.id = i.conversation_id
 LEFT JOIN contacts ct ON ct.id = i.contact_id
 LEFT JOIN users u ON u.id = c.assignee_id
+LEFT JOIN url_prefixes up ON up.id = i.permalink_prefix
 """
 
 
@@ -299,6 +301,15 @@ def rows(conn: sqlite3.Connection | Cache, ids: Sequence[int]) -> list[ItemRow]:
         for r in conn.execute(sql, tuple(chunk)):
             found[r[0]] = _row(r)
     return [found[i] for i in ids if i in found]
+
+
+def payload(conn: sqlite3.Connection | Cache, item_id: int) -> object | None:
+    """The raw payload the platform sent for an item, or ``None`` when none was kept.
+    Raises :class:`~omniinbox.store.compact.PayloadError` when it cannot be read back."""
+    codec = conn.payloads if isinstance(conn, Cache) else PayloadCodec(conn)
+    conn = conn.conn if isinstance(conn, Cache) else conn
+    row = conn.execute("SELECT payload, text FROM items WHERE id = ?", (item_id,)).fetchone()
+    return None if row is None or row[0] is None else codec.decode(row[0], row[1])
 
 
 def thread(conn: sqlite3.Connection | Cache, conversation_id: int) -> list[ItemRow]:
