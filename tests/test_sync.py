@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -118,6 +119,71 @@ def test_an_interrupted_sync_resumes_from_the_last_committed_cursor(cache: Cache
     assert cache.conn.execute("SELECT count(*), count(DISTINCT external_id) FROM items").fetchone() == (95, 95)
     reasons = [r[0] for r in cache.conn.execute("SELECT reason FROM sync_problems")]
     assert reasons == ["mentions: read timed out after 30 s"]  # the kind is its own column
+
+
+def _read_ahead_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("read-ahead")]
+
+
+class ReadAheadConnector(ScriptedConnector):
+    """Marks itself safe to read ahead and records which thread each fetch ran on."""
+
+    read_ahead = True
+
+    def __init__(self, **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self.threads: list[str] = []
+
+    def fetch(self, stream: str, cursor: str | None) -> Page:
+        self.threads.append(threading.current_thread().name)
+        return super().fetch(stream, cursor)
+
+
+def test_read_ahead_fetches_on_a_worker_and_commits_pages_in_order(cache: Cache) -> None:
+    account = ensure_account(cache, "x:inst", Channel.X, "Institution")
+    connector = ReadAheadConnector(total=95, size=20)
+    cursors: list[str | None] = []
+    engine = SyncEngine(
+        cache,
+        lambda _a: connector,
+        clock=lambda: T0,
+        on_page=lambda a, _r: cursors.append(get_cursor(cache, a.id, "mentions")),
+    )
+    report = engine.sync_account(account)
+    assert report.ok and report.items_written == 95 and report.streams[0].pages == 5
+    assert cursors == ["20", "40", "60", "80", "95"]  # each page committed with its own cursor, in order
+    assert connector.calls == 5 and set(connector.threads) == {"read-ahead mentions"}
+    assert not _read_ahead_threads()  # the worker is gone
+
+
+def test_read_ahead_stores_the_pages_before_an_error_then_stops(cache: Cache) -> None:
+    account = ensure_account(cache, "x:inst", Channel.X, "Institution")
+    connector = ReadAheadConnector(failures={3: AuthenticationError("token revoked")})
+    report = _engine(cache, connector).sync_account(account)  # type: ignore[arg-type]
+    assert report.streams[0].stopped == "authentication failed: token revoked"
+    assert report.streams[0].pages == 2 and get_cursor(cache, account.id, "mentions") == "40"
+    assert connector.calls == 3 and not _read_ahead_threads()
+
+
+def test_read_ahead_never_fetches_past_max_pages(cache: Cache) -> None:
+    account = ensure_account(cache, "x:inst", Channel.X, "Institution")
+    connector = ReadAheadConnector(total=95, size=20)
+    report = _engine(cache, connector).sync_account(account, max_pages=2)  # type: ignore[arg-type]
+    assert report.streams[0].pages == 2 and connector.calls == 2
+    assert get_cursor(cache, account.id, "mentions") == "40"
+
+
+def test_connectors_that_acknowledge_on_read_are_never_read_ahead(cache: Cache) -> None:
+    account = ensure_account(cache, "x:inst", Channel.X, "Institution")
+    seen: list[str] = []
+
+    class Acknowledging(ScriptedConnector):
+        def fetch(self, stream: str, cursor: str | None) -> Page:
+            seen.append(threading.current_thread().name)
+            return super().fetch(stream, cursor)
+
+    _engine(cache, Acknowledging(total=45, size=20)).sync_account(account)
+    assert seen == [threading.current_thread().name] * 3
 
 
 def test_rate_limit_stops_the_stream_until_the_platform_says(cache: Cache) -> None:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import sqlite3
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from omniinbox.core import (
     Account,
@@ -24,7 +26,7 @@ from omniinbox.core import (
     to_millis,
 )
 from omniinbox.store.cache import Cache, WriteTx
-from omniinbox.store.compact import PayloadError, split_url
+from omniinbox.store.compact import PayloadCodec, PayloadError, split_url
 
 # Item ids are time-ordered: the creation time in milliseconds, shifted left by ID_HASH_BITS,
 # plus bits of a hash of (account, external id). "ORDER BY id DESC" is then "newest first"
@@ -171,23 +173,26 @@ class _Span:
             self.inbound = ms if self.inbound is None else max(self.inbound, ms)
 
 
-def _upsert_conversations(
-    tx: WriteTx, account: Account, items: Sequence[Item], infos: Sequence[ConversationInfo]
-) -> dict[str, int]:
+def _spans(items: Sequence[Item], millis: Sequence[int]) -> dict[str, _Span]:
     spans: dict[str, _Span] = {}
-    for item in items:
-        ms = to_millis(item.created_at) or 0
+    for item, ms in zip(items, millis, strict=True):
         inbound = item.direction is _INBOUND
         span = spans.get(item.conversation_id)
-        is_root = item.external_id == item.conversation_id
         if span is None:
             span = spans[item.conversation_id] = _Span(
                 _TEXT[item.kind], "", item.subject, ms, ms, ms if inbound else None
             )
         else:
             span.add(ms, inbound)
-        if is_root and item.subject:
+        if item.subject and item.external_id == item.conversation_id:
             span.subject = item.subject
+    return spans
+
+
+def _upsert_conversations(
+    tx: WriteTx, account: Account, prepared_spans: dict[str, _Span], infos: Sequence[ConversationInfo]
+) -> dict[str, int]:
+    spans = dict(prepared_spans)
     info_by_id = {info.external_id: info for info in infos}
     for ext, info in info_by_id.items():
         spans.setdefault(ext, _Span(info.kind.value, info.subject, "", tx.now_ms, tx.now_ms, None))
@@ -232,52 +237,90 @@ def _insert_items_one_by_one(tx: WriteTx, rows: list[list[object]]) -> None:
         tx.conn.execute(_INSERT_ITEM, row)
 
 
-def _item_values(item: Item, conversation_ids: dict[str, int], contact_ids: dict[str, int],
-                 prefix_ids: dict[str, int], payload: bytes | None) -> list[object]:  # fmt: skip
-    """The values of ``_ITEM_UPDATED``, in order."""
+@dataclass(slots=True)
+class PreparedPage:
+    """What can be worked out from a page without the database, ahead of its transaction
+    (the sync engine does it on the thread that fetched the page)."""
+
+    page: Page
+    items: list[Item]  # one per external id
+    authors: dict[str, Author]
+    spans: dict[str, _Span]
+    prefixes: set[str]
+    rows: list[list[Any]]  # per item: _ITEM_UPDATED values, conversation/contact/prefix/payload left to fill
+    payloads: list[tuple[bytes, int] | None]  # per item: PayloadCodec.prepare(), None when it has none
+
+
+def _static_values(item: Item, ms: int) -> list[Any]:
     author = item.author
     eng = item.engagement
     parent = item.parent_id
     prefix, tail = split_url(item.permalink)
     return [
-        conversation_ids[item.conversation_id],
+        item.conversation_id,  # -> its row id
         "" if parent is not None and parent == item.conversation_id else parent,
         _TEXT[item.kind],
         _TEXT[item.direction],
         _TEXT[item.visibility],
-        contact_ids.get(author.external_id) if author else None,
+        author.external_id if author else None,  # -> the contact's row id
         author.name if author else "",
         author.handle if author else "",
         item.subject,
         item.text,
-        prefix_ids[prefix] if prefix else None,
+        prefix,  # -> its row id
         tail,
-        to_millis(item.created_at) or 0,
+        ms,
         None if item.edited_at is None else to_millis(item.edited_at),
         None if item.deleted_at is None else to_millis(item.deleted_at),
         eng.likes,
         eng.replies,
         eng.shares,
         eng.views,
-        payload,
+        None,  # -> the payload blob
     ]
 
 
-def _payloads(tx: WriteTx, account: Account, items: Sequence[Item],
+_CONVERSATION, _CONTACT, _PREFIX, _PAYLOAD = 0, 5, 10, 19
+
+
+def prepare_page(page: Page) -> PreparedPage:
+    """Everything of :func:`write_page` that needs no database; safe on any thread."""
+    millis = [to_millis(item.created_at) or 0 for item in page.items]
+    spans = _spans(page.items, millis)
+    authors: dict[str, Author] = {}
+    for item in page.items:
+        if item.author is not None and item.author.external_id:
+            authors[item.author.external_id] = item.author
+    items = _last_of_each(page.items)
+    if len(items) != len(page.items):
+        millis = [to_millis(item.created_at) or 0 for item in items]
+    rows = [_static_values(item, ms) for item, ms in zip(items, millis, strict=True)]
+    prepare = PayloadCodec.prepare
+    return PreparedPage(
+        page=page,
+        items=items,
+        authors=authors,
+        spans=spans,
+        prefixes={row[_PREFIX] for row in rows if row[_PREFIX]},
+        rows=rows,
+        payloads=[None if item.raw is None else prepare(item.raw, item.text) for item in items],
+    )
+
+
+def _payloads(tx: WriteTx, account: Account, prepared: PreparedPage,
               existing: dict[str, tuple[int, bytes | None]]) -> list[bytes | None]:  # fmt: skip
     """The payload blob of each item: a stored blob is kept when it holds the same payload (so a
     replay writes nothing), and when the page brings none."""
     codec = tx.payloads
     blobs: list[bytes | None] = []
     to_pack: list[int] = []
-    prepared: list[tuple[bytes, int]] = []
-    for n, item in enumerate(items):
+    packing: list[tuple[bytes, int]] = []
+    for n, (item, ready) in enumerate(zip(prepared.items, prepared.payloads, strict=True)):
         old = existing.get(item.external_id)
         stored = None if old is None else old[1]
-        if item.raw is None:
+        if ready is None:
             blobs.append(stored)
             continue
-        ready = codec.prepare(item.raw, item.text)
         if stored is not None:
             try:
                 if codec.unpack(stored) == ready:
@@ -287,35 +330,43 @@ def _payloads(tx: WriteTx, account: Account, items: Sequence[Item],
                 pass  # unreadable: replace it
         blobs.append(None)
         to_pack.append(n)
-        prepared.append(ready)
-    if prepared:
-        for n, blob in zip(to_pack, codec.pack_many(account.id, prepared, tx.now_ms), strict=True):
+        packing.append(ready)
+    if packing:
+        for n, blob in zip(to_pack, codec.pack_many(account.id, packing, tx.now_ms), strict=True):
             blobs[n] = blob
     return blobs
 
 
-def _write_items(tx: WriteTx, account: Account, items: Sequence[Item], conversation_ids: dict[str, int],
+def _write_items(tx: WriteTx, account: Account, prepared: PreparedPage, conversation_ids: dict[str, int],
                  contact_ids: dict[str, int]) -> int:  # fmt: skip
     """Insert new items (indexed for full text in one statement) and update changed ones.
     Returns how many were written; unchanged items are not touched."""
+    items = prepared.items
     existing: dict[str, tuple[int, bytes | None]] = {}
     for chunk in _chunks([item.external_id for item in items]):
         marks = ",".join("?" * len(chunk))
         sql = f"SELECT external_id, id, payload FROM items WHERE account_id = ? AND external_id IN ({marks})"
         for ext, row_id, blob in tx.conn.execute(sql, (account.id, *chunk)):
             existing[ext] = (row_id, blob)
-    prefix_ids = tx.url_prefixes.ids_for({split_url(item.permalink)[0] for item in items})
-    blobs = _payloads(tx, account, items, existing)
+    prefix_ids = tx.url_prefixes.ids_for(prepared.prefixes)
+    blobs = _payloads(tx, account, prepared, existing)
     new_rows: list[list[object]] = []
     updates: list[list[object]] = []
     fresh = len(items) - len(existing)
     first_new = tx.next_seq(fresh) if fresh else 0
     first_update = tx.next_seq(len(existing)) if existing else 0
-    for item, blob in zip(items, blobs, strict=True):
-        values = _item_values(item, conversation_ids, contact_ids, prefix_ids, blob)
+    for item, values, blob in zip(items, prepared.rows, blobs, strict=True):
+        values = values.copy()
+        values[_CONVERSATION] = conversation_ids[values[_CONVERSATION]]
+        contact = values[_CONTACT]
+        if contact is not None:
+            values[_CONTACT] = contact_ids.get(contact)
+        prefix = values[_PREFIX]
+        values[_PREFIX] = prefix_ids[prefix] if prefix else None
+        values[_PAYLOAD] = blob
         known = existing.get(item.external_id)
         if known is None:
-            item_id = item_id_for(values[_CREATED], account.id, item.external_id)  # type: ignore[arg-type]
+            item_id = item_id_for(values[_CREATED], account.id, item.external_id)
             new_rows.append([item_id, account.id, item.external_id, *values, first_new + len(new_rows)])
         else:
             updates.append([*values, first_update + len(updates), known[0]])
@@ -336,40 +387,43 @@ def _write_items(tx: WriteTx, account: Account, items: Sequence[Item], conversat
     return written
 
 
-def ingest_page(cache: Cache, account: Account, stream: str | None, page: Page, *, source: str = "sync") -> PageResult:
-    """Store ``page`` and move ``stream``'s cursor to ``page.next_cursor``, atomically.
+@contextmanager
+def page_transaction(cache: Cache, source: str) -> Iterator[WriteTx]:
+    """A write transaction for :func:`write_page`.
 
-    Foreign keys are not checked while the page is written: every reference in it (account,
-    conversation, contact, item) is one :func:`write_page` has just looked up or inserted in the
-    same transaction, and the checks cost a lookup per reference (5 % of an import)."""
+    Foreign keys are not checked in it: every reference a page writes (account, conversation,
+    contact, item) is one :func:`write_page` has just looked up or inserted in the same
+    transaction, and the checks cost a lookup per reference (5 % of an import)."""
     conn = cache.conn
     conn.execute("PRAGMA foreign_keys = OFF")
     try:
         with cache.write(source) as tx:
-            result = write_page(tx, account, stream, page)
+            yield tx
     finally:
         conn.execute("PRAGMA foreign_keys = ON")
-    return result
 
 
-def write_page(tx: WriteTx, account: Account, stream: str | None, page: Page) -> PageResult:
+def ingest_page(
+    cache: Cache, account: Account, stream: str | None, page: Page | PreparedPage, *, source: str = "sync"
+) -> PageResult:
+    """Store ``page`` and move ``stream``'s cursor to ``page.next_cursor``, atomically."""
+    with page_transaction(cache, source) as tx:
+        return write_page(tx, account, stream, page)
+
+
+def write_page(tx: WriteTx, account: Account, stream: str | None, page: Page | PreparedPage) -> PageResult:
     """The body of :func:`ingest_page`, for callers that already hold a transaction.
     ``stream`` ``None``: records only, no cursor moves (our own sent replies)."""
-    items = page.items
-    authors: dict[str, Author] = {}
-    for item in items:
-        if item.author is not None and item.author.external_id:
-            authors[item.author.external_id] = item.author
-    contact_ids = _upsert_contacts(tx, account.channel.value, authors)
-    conversation_ids = _upsert_conversations(tx, account, items, page.conversations)
-
-    written = _write_items(tx, account, _last_of_each(items), conversation_ids, contact_ids) if items else 0
-
+    prepared = page if isinstance(page, PreparedPage) else prepare_page(page)
+    page = prepared.page
+    contact_ids = _upsert_contacts(tx, account.channel.value, prepared.authors)
+    conversation_ids = _upsert_conversations(tx, account, prepared.spans, page.conversations)
+    written = _write_items(tx, account, prepared, conversation_ids, contact_ids) if prepared.items else 0
     for problem in page.problems:
         record_problem(tx, account.id, "payload", problem)
     if stream is not None:
         set_cursor(tx, account.id, stream, page.next_cursor)
-    return PageResult(written, len(items) - written, len(page.problems), tx.last_seq)
+    return PageResult(written, len(page.items) - written, len(page.problems), tx.last_seq)
 
 
 def set_cursor(tx: WriteTx, account_id: int, stream: str, cursor: str | None) -> None:

@@ -9,8 +9,10 @@ a page changes nothing (see ``omniinbox.store.ingest``).
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -24,7 +26,14 @@ from omniinbox.connectors.base import (
 from omniinbox.core import Account, SyncProblem, utcnow
 from omniinbox.secrets import REDACTOR
 from omniinbox.store.cache import Cache
-from omniinbox.store.ingest import get_cursor, record_problem, write_page
+from omniinbox.store.ingest import (
+    PreparedPage,
+    get_cursor,
+    page_transaction,
+    prepare_page,
+    record_problem,
+    write_page,
+)
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +72,66 @@ class AccountReport:
 def _record(cache: Cache, account: Account, kind: str, reason: str, detail: str = "") -> None:
     with cache.write("sync") as tx:
         record_problem(tx, account.id, kind, SyncProblem(reason=REDACTOR(reason), detail=REDACTOR(detail)))
+
+
+def _pages(connector: Connector, stream: str, cursor: str | None, limit: int | None) -> Generator[PreparedPage]:
+    """The pages of a stream from ``cursor`` on, each prepared for writing, until one says it is
+    the last (or ``limit`` pages). Errors of ``fetch`` are raised in order, after the pages
+    before them.
+
+    A connector whose ``read_ahead`` attribute is true (reading changes nothing on the
+    platform) is read one page ahead on a worker thread: the next page is fetched, parsed and
+    prepared while the caller stores this one. Nothing is acknowledged by reading ahead; the
+    cursor only moves when the caller commits a page. Connectors whose reads acknowledge
+    earlier data (Telegram's ``getUpdates`` offset) must leave it false."""
+    if not getattr(connector, "read_ahead", False):
+        count = 0
+        while limit is None or count < limit:
+            page = connector.fetch(stream, cursor)
+            count += 1
+            yield prepare_page(page)
+            if not page.has_more:
+                return
+            cursor = page.next_cursor
+        return
+    handoff: queue.Queue[tuple[PreparedPage | None, BaseException | None]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def hand(entry: tuple[PreparedPage | None, BaseException | None]) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        position, count = cursor, 0
+        try:
+            while limit is None or count < limit:
+                page = connector.fetch(stream, position)
+                count += 1
+                if not hand((prepare_page(page), None)) or not page.has_more:
+                    break
+                position = page.next_cursor
+        except BaseException as exc:  # handed over, raised on the caller's thread
+            hand((None, exc))
+        hand((None, None))
+
+    worker = threading.Thread(target=read, name=f"read-ahead {stream}", daemon=True)
+    worker.start()
+    try:
+        while True:
+            prepared, error = handoff.get()
+            if error is not None:
+                raise error
+            if prepared is None:
+                return
+            yield prepared
+    finally:
+        stop.set()
+        worker.join()
 
 
 class SyncEngine:
@@ -118,10 +187,18 @@ class SyncEngine:
         self, account: Account, connector: Connector, stream: str, *, max_pages: int | None = None
     ) -> StreamReport:
         report = StreamReport(stream)
-        cursor = get_cursor(self.cache, account.id, stream)
-        while max_pages is None or report.pages < max_pages:
+        pages = _pages(connector, stream, get_cursor(self.cache, account.id, stream), max_pages)
+        try:
+            self._run_pages(account, stream, pages, report)
+        finally:
+            pages.close()
+        return report
+
+    def _run_pages(self, account: Account, stream: str, pages: Iterator[PreparedPage], report: StreamReport) -> None:
+        while True:
+            prepared: PreparedPage | None = None
             try:
-                page = connector.fetch(stream, cursor)
+                prepared = next(pages, None)
             except RateLimited as exc:
                 wait = exc.retry_after if exc.retry_after is not None else 60.0
                 report.retry_at = self._clock() + timedelta(seconds=wait)
@@ -145,15 +222,14 @@ class SyncEngine:
                 _record(self.cache, account, kind.replace(" ", "_"), f"{stream}: {reason}")
                 report.stopped = REDACTOR(report.stopped)
                 break
-            with self.cache.write("sync") as tx:
-                result = write_page(tx, account, stream, page)
+            if prepared is None:
+                break
+            page = prepared.page
+            with page_transaction(self.cache, "sync") as tx:
+                result = write_page(tx, account, stream, prepared)
             report.pages += 1
             report.items_read += len(page.items)
             report.items_written += result.items_written
             report.problems += result.problems
-            cursor = page.next_cursor
             if self._on_page is not None:
                 self._on_page(account, report)
-            if not page.has_more:
-                break
-        return report

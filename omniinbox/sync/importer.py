@@ -37,6 +37,8 @@ class MailFileSource:
     """Reads mail files as pages of items. Keeps the open reader between pages so a large mbox
     is read once, front to back, however many pages it makes."""
 
+    read_ahead = True  # reading a file changes nothing: parse the next page while one is stored
+
     def __init__(self, paths: list[Path], *, page_size: int = IMPORT_PAGE, own_addresses: tuple[str, ...] = ()) -> None:
         self._paths = {stream_for(p): p for p in paths}
         self.streams = tuple(self._paths)
