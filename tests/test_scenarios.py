@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from omniinbox.sandbox.player import ScenarioPlayer, load_events
 from omniinbox.sandbox.scenario import (
     PLATFORMS,
     ScenarioError,
@@ -97,3 +98,59 @@ def test_unreadable_files_name_the_file(tmp_path: Path) -> None:
         load_scenario(broken)
     with pytest.raises(ScenarioError, match="unknown scenario 'nope'; built in: good-news"):
         scenario_named("nope")
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_player_releases_events_as_scenario_time_passes() -> None:
+    clock = FakeClock()
+    scenario = scenario_named("viral-outage")
+    player = ScenarioPlayer([scenario], speed=60.0, clock=clock)  # one scenario hour per real minute
+    assert [r.event.id for r in player.released("x")] == []  # minute 0: nothing on X yet
+    clock.now += 10  # ten seconds = ten scenario minutes
+    assert [r.event.id for r in player.released("x")] == ["leader-post", "awal"]
+    clock.now += 50
+    everything = player.released("x")
+    assert len(everything) == len([e for e in scenario.events if e.platform == "x" and e.at <= 60])
+    seqs = [r.seq for r in everything]
+    assert seqs == sorted(seqs)
+    later = player.released("x", after_seq=seqs[1], limit=3)
+    assert [r.seq for r in later] == seqs[2:5]
+    kol = next(r for r in everything if r.event.id == "kol-kabar")
+    assert kol.author is not None and kol.author.kind == "journalist" and 0 < kol.likes < kol.event.likes
+
+
+def test_changing_speed_keeps_the_minute_reached() -> None:
+    clock = FakeClock()
+    player = ScenarioPlayer([scenario_named("routine-day")], speed=60.0, clock=clock)
+    clock.now += 30
+    assert player.minute() == pytest.approx(30)
+    player.set_speed(600)
+    assert player.minute() == pytest.approx(30)
+    clock.now += 6
+    assert player.minute() == pytest.approx(90)
+
+
+def test_replies_are_echoed_in_their_thread_and_load_is_added_at_once() -> None:
+    player = ScenarioPlayer([scenario_named("viral-outage")], live=False)
+    before = player.released("facebook")
+    reply = player.add_reply("fb-inst", "kabar-fb", "Mohon maaf, tim kami sedang memulihkan SukaLayan.")
+    assert reply.event.thread == "fb-post-jadwal" and reply.event.reply_to == "kabar-fb" and reply.author is None
+    after = player.released("facebook", after_seq=before[-1].seq)
+    assert [r.event.id for r in after] == [reply.event.id]
+    with pytest.raises(KeyError):
+        player.add_reply("fb-inst", "no-such-event", "x")
+    authors, events = load_events([scenario_named("viral-outage")], 500, seed=3)
+    player.register_people(authors)
+    assert player.add_events(events) == 500
+    _, first = load_events([scenario_named("viral-outage")], 50, seed=3)
+    _, second = load_events([scenario_named("viral-outage")], 50, seed=3)
+    assert list(first) == list(second)  # deterministic for a seed
+    total = sum(len(player.released(p)) for p in PLATFORMS)
+    assert total == len(scenario_named("viral-outage").events) + 1 + 500
