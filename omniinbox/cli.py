@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import json
 import logging
 import sys
@@ -273,6 +274,20 @@ def cmd_problems(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_selfcheck(args: argparse.Namespace) -> int:
+    from omniinbox.selfcheck import header, run_checks
+
+    checks = run_checks()
+    if args.json:
+        print(json.dumps({"version": __version__, "checks": [dataclasses.asdict(c) for c in checks]}))
+    else:
+        print(header())
+        for check in checks:
+            mark = "ok  " if check.ok else ("FAIL" if check.essential else "--  ")
+            print(f"{mark} {check.name}: {check.detail}")
+    return 0 if all(c.ok for c in checks if c.essential) else 1
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     try:
         from omniinbox.ui.app import run
@@ -329,6 +344,10 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--limit", type=int, default=50)
     p.set_defaults(func=cmd_problems)
+
+    p = sub.add_parser("selfcheck", help="check what works on this machine (database, desktop, keyring)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_selfcheck, verbose=False)
     return parser
 
 

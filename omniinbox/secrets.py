@@ -21,6 +21,7 @@ from pathlib import Path
 import keyring
 import keyring.backend
 import keyring.errors
+from jaraco.classes import properties
 from keyring.backends import fail
 
 SERVICE = "omniinbox"
@@ -71,10 +72,17 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """Keeps secrets in this process only: for tests and the demo (said so in the UI)."""
+class _NeverChosenAutomatically:
+    """keyring picks the viable backend subclass with the highest priority. Ours must only ever
+    be used when asked for by name: a priority that raises makes keyring skip them."""
 
-    priority = 0.1
+    @properties.classproperty
+    def priority(cls: type) -> float:
+        raise RuntimeError(f"{cls.__name__} is used only when chosen explicitly")
+
+
+class MemoryKeyring(_NeverChosenAutomatically, keyring.backend.KeyringBackend):
+    """Keeps secrets in this process only: for tests and the demo (said so in the UI)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -93,10 +101,8 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
             raise keyring.errors.PasswordDeleteError(username) from None
 
 
-class PlaintextFileKeyring(keyring.backend.KeyringBackend):
+class PlaintextFileKeyring(_NeverChosenAutomatically, keyring.backend.KeyringBackend):
     """Opt-in only: a JSON file readable by its owner alone. Not encrypted; the UI says so."""
-
-    priority = 0.1
 
     def __init__(self, path: Path) -> None:
         super().__init__()

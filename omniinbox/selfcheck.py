@@ -1,0 +1,131 @@
+"""``omniinbox selfcheck``: what works on this machine, in a few lines, for support and for CI.
+
+Each check returns a :class:`Check`; none raises. The core checks (database with full-text
+search, mail parsing, the desktop toolkit) decide the exit status; the keyring is reported
+(a missing one is a normal state on servers, and the application says so when secrets are needed).
+"""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from omniinbox import __version__
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    essential: bool = True
+
+
+def _keyring() -> Check:
+    import keyring
+
+    from omniinbox.secrets import SecretStore, SecretsUnavailable
+
+    try:
+        store = SecretStore.system()
+    except SecretsUnavailable:
+        backend = keyring.get_keyring()
+        return Check(
+            "keyring",
+            False,
+            f"no usable system keyring ({type(backend).__module__}.{type(backend).__name__}); accounts need"
+            " one, or the opt-in plain-text file",
+            essential=False,
+        )
+    return Check("keyring", True, store.description, essential=False)
+
+
+def _cache_and_search() -> Check:
+    from omniinbox.core import Channel
+    from omniinbox.store import queries
+    from omniinbox.store.cache import Cache
+    from omniinbox.sync.importer import import_files
+
+    sample = resources.files("omniinbox") / "resources" / "samples" / "inbox.mbox"
+    started = time.perf_counter()
+    with (
+        tempfile.TemporaryDirectory(prefix="omniinbox-selfcheck-") as folder,
+        Cache.open(Path(folder) / "check.sqlite") as cache,
+    ):
+        report = import_files(cache, Channel.EMAIL, [Path(str(sample))])
+        hits = queries.search(cache, "layanan", limit=5)
+        problems = cache.integrity_problems()
+    seconds = time.perf_counter() - started
+    if problems:
+        return Check("database", False, f"integrity check failed: {problems[0]}")
+    if report.items_written == 0 or not hits:
+        return Check("database", False, f"imported {report.items_written} sample messages, {len(hits)} search hits")
+    return Check(
+        "database",
+        True,
+        f"SQLite {_sqlite_version()} with FTS5: {report.items_written} sample messages imported and found"
+        f" by full-text search in {seconds:.2f} s",
+    )
+
+
+def _sqlite_version() -> str:
+    import sqlite3
+
+    return sqlite3.sqlite_version
+
+
+def _qt() -> Check:
+    if getattr(sys, "frozen", False):  # a bundle has no interpreter to run code with: probe here
+        from omniinbox.ui.qtprobe import probe
+
+        ok, what = probe()
+        return Check("desktop", ok, what)
+    # In a child process: a Qt that cannot start may abort the process, and the check must say so.
+    code = "from omniinbox.ui.qtprobe import probe; ok, what = probe(); print(what); raise SystemExit(0 if ok else 1)"
+    try:
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)  # noqa: S603
+    except subprocess.TimeoutExpired:
+        return Check("desktop", False, "Qt did not start within 60 s")
+    if done.returncode == 0:
+        return Check("desktop", True, done.stdout.strip().splitlines()[-1][:300])
+    return Check("desktop", False, "Qt could not start: " + _qt_reason(done.stdout + "\n" + done.stderr))
+
+
+def _qt_reason(output: str) -> str:
+    """The line of Qt's complaint that says why, with what to do about it."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    for line in lines:
+        if "could not connect to display" in line:
+            return f"{line} (no desktop session here; headless use needs QT_QPA_PLATFORM=offscreen)"
+    for line in lines:
+        if "Could not find the Qt platform plugin" in line:
+            return f"{line} (QT_QPA_PLATFORM names a platform this Qt does not have)"
+    for line in lines:
+        if "the Qt platform plugin" in line or "cannot open shared object" in line:
+            return f"{line} (install the system libraries listed in the README)"
+    return lines[-1][:300] if lines else "no output"
+
+
+CHECKS: tuple[Callable[[], Check], ...] = (_cache_and_search, _qt, _keyring)
+
+
+def run_checks() -> list[Check]:
+    results = []
+    for check in CHECKS:
+        try:
+            results.append(check())
+        except Exception as exc:  # a check that breaks is a failed check, named
+            name = check.__name__.strip("_").replace("_", " ")
+            results.append(Check(name, False, f"{type(exc).__name__}: {exc}"))
+    return results
+
+
+def header() -> str:
+    return f"OmniInbox {__version__} on Python {platform.python_version()}, {platform.system()} {platform.machine()}"

@@ -1,0 +1,52 @@
+"""``omniinbox selfcheck`` and the keyring choice it reports."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import keyring
+import keyring.backend
+import pytest
+
+from omniinbox.secrets import MemoryKeyring, PlaintextFileKeyring, SecretStore, SecretsUnavailable
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "omniinbox.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+
+
+def test_selfcheck_reports_database_desktop_and_keyring() -> None:
+    done = _run("selfcheck", "--json", env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert done.returncode == 0, done.stderr
+    checks = {c["name"]: c for c in json.loads(done.stdout)["checks"]}
+    assert checks["database"]["ok"] and "FTS5" in checks["database"]["detail"]
+    assert checks["desktop"]["ok"] and "'offscreen' platform" in checks["desktop"]["detail"]
+    assert not checks["keyring"]["essential"]  # reported either way, never fatal
+
+
+def test_selfcheck_fails_and_says_why_when_qt_cannot_start() -> None:
+    env = {**os.environ, "QT_QPA_PLATFORM": "no-such-platform"}
+    done = _run("selfcheck", env=env)
+    assert done.returncode == 1
+    line = next(x for x in done.stdout.splitlines() if "desktop" in x)
+    assert line.startswith("FAIL desktop: Qt could not start:") and "no-such-platform" in line
+
+
+def test_our_keyrings_are_never_chosen_by_keyring_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    """keyring picks among every backend class it can see; the in-memory and plain-text ones
+    must only ever be used when asked for, or secrets would silently vanish or lie in a file."""
+    chosen = {type(b) for b in keyring.backend.get_all_keyring()}
+    assert MemoryKeyring not in chosen and PlaintextFileKeyring not in chosen
+    monkeypatch.setattr(keyring, "get_keyring", lambda: keyring.backends.fail.Keyring())
+    with pytest.raises(SecretsUnavailable, match="--allow-plaintext-secrets"):
+        SecretStore.system()
