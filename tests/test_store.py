@@ -173,6 +173,21 @@ def test_conversation_span_subject_and_status(cache: Cache) -> None:
     assert status == "pending" and last == row[4] + 11 * 60 * 1000
 
 
+def test_older_pages_never_roll_a_profile_back(cache: Cache) -> None:
+    """Followers are taken from the newest item that carries the author; a later page of older
+    items (an import of an archive, a replay after a newer sync) changes nothing."""
+    account = ensure_account(cache, "x:inst", Channel.X, "Institution")
+    ingest_page(cache, account, "s", Page(items=[_item(5), _item(9)]))  # followers 50, then 90
+    assert cache.conn.execute("SELECT followers FROM contacts").fetchone() == (90,)
+    seq = cache.last_seq()
+    ingest_page(cache, account, "s", Page(items=[_item(5)]))
+    ingest_page(cache, account, "archive", Page(items=[_item(2), _item(3)]))  # older: 20, 30
+    assert cache.conn.execute("SELECT followers FROM contacts").fetchone() == (90,)
+    assert cache.changes_since(seq).get("contacts", 0) == 0
+    ingest_page(cache, account, "s", Page(items=[_item(12)]))  # newer: 120
+    assert cache.conn.execute("SELECT followers FROM contacts").fetchone() == (120,)
+
+
 def _payloads(cache: Cache) -> dict[str, tuple[int, bytes]]:
     sql = "SELECT external_id, id, payload FROM items WHERE payload IS NOT NULL"
     return {ext: (item_id, blob) for ext, item_id, blob in cache.conn.execute(sql)}

@@ -82,17 +82,20 @@ _INDEX_NEW_ITEMS = (
     "INSERT INTO items_fts (rowid, subject, text, author_name, author_handle)"
     " SELECT id, subject, text, author_name, author_handle FROM items WHERE seq BETWEEN ? AND ?"
 )
+# A profile is taken from the newest item that carries it (``observed_at``): a page of older items,
+# or the replay of one, never rolls a name or a follower count back.
 _UPSERT_CONTACT = (
-    "INSERT INTO contacts (channel, external_id, name, handle, email, url, followers, verified, seq)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO contacts (channel, external_id, name, handle, email, url, followers, verified, observed_at, seq)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (channel, external_id) DO UPDATE SET"
     " name = excluded.name, handle = excluded.handle, email = excluded.email, url = excluded.url,"
     " followers = coalesce(excluded.followers, contacts.followers), verified = excluded.verified,"
-    " seq = excluded.seq"
-    " WHERE contacts.name IS NOT excluded.name OR contacts.handle IS NOT excluded.handle"
+    " observed_at = excluded.observed_at, seq = excluded.seq"
+    " WHERE excluded.observed_at >= coalesce(contacts.observed_at, 0) AND ("
+    " contacts.name IS NOT excluded.name OR contacts.handle IS NOT excluded.handle"
     " OR contacts.email IS NOT excluded.email OR contacts.url IS NOT excluded.url"
     " OR (excluded.followers IS NOT NULL AND contacts.followers IS NOT excluded.followers)"
-    " OR contacts.verified IS NOT excluded.verified"
+    " OR contacts.verified IS NOT excluded.verified)"
 )
 # Parameters of both statements, by number: 1 account_id, 2 external_id, 3 kind, 4 subject,
 # 5 fallback subject, 6 status, 7 priority, 8 team, 9 first, 10 last, 11 inbound, 12 seq, 13 id.
@@ -137,13 +140,13 @@ def _lookup_ids(conn: sqlite3.Connection, sql: str, key: object, external_ids: S
     return found
 
 
-def _upsert_contacts(tx: WriteTx, channel: str, authors: dict[str, Author]) -> dict[str, int]:
+def _upsert_contacts(tx: WriteTx, channel: str, authors: dict[str, tuple[Author, int]]) -> dict[str, int]:
     if not authors:
         return {}
     seq = tx.next_seq(len(authors))
     rows = [
-        (channel, a.external_id, a.name, a.handle, a.email, a.url, a.followers, int(a.verified), seq + i)
-        for i, a in enumerate(authors.values())
+        (channel, a.external_id, a.name, a.handle, a.email, a.url, a.followers, int(a.verified), ms, seq + i)
+        for i, (a, ms) in enumerate(authors.values())
     ]
     cur = tx.conn.executemany(_UPSERT_CONTACT, rows)
     tx.summary["contacts"] += max(cur.rowcount, 0)
@@ -244,7 +247,7 @@ class PreparedPage:
 
     page: Page
     items: list[Item]  # one per external id
-    authors: dict[str, Author]
+    authors: dict[str, tuple[Author, int]]  # the newest profile of each author, and when it was seen
     spans: dict[str, _Span]
     prefixes: set[str]
     rows: list[list[Any]]  # per item: _ITEM_UPDATED values, conversation/contact/prefix/payload left to fill
@@ -287,10 +290,13 @@ def prepare_page(page: Page) -> PreparedPage:
     """Everything of :func:`write_page` that needs no database; safe on any thread."""
     millis = [to_millis(item.created_at) or 0 for item in page.items]
     spans = _spans(page.items, millis)
-    authors: dict[str, Author] = {}
-    for item in page.items:
-        if item.author is not None and item.author.external_id:
-            authors[item.author.external_id] = item.author
+    authors: dict[str, tuple[Author, int]] = {}
+    for item, ms in zip(page.items, millis, strict=True):
+        author = item.author
+        if author is not None and author.external_id:
+            seen = authors.get(author.external_id)
+            if seen is None or ms >= seen[1]:
+                authors[author.external_id] = (author, ms)
     items = _last_of_each(page.items)
     if len(items) != len(page.items):
         millis = [to_millis(item.created_at) or 0 for item in items]

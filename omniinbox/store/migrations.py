@@ -266,6 +266,8 @@ def m002_leaner_items(db: Database) -> None:
     * permalinks keep their prefix in ``url_prefixes`` (``permalink_prefix`` NULL: the
       ``permalink`` column holds the whole address, as in rows written before);
     * ``parent_external_id`` is ``''`` when the parent is the conversation's root item;
+    * contacts remember when their profile was seen (``observed_at``, the newest item carrying
+      it), so older pages never roll a name or a follower count back;
     * the full-text index stops keeping per-column token counts (``columnsize=0``: only
       ranking functions use them, and lists are ordered by recency), and merges its segments
       sixteen at a time instead of four, which halves the merge work of a bulk import for a
@@ -281,6 +283,7 @@ def m002_leaner_items(db: Database) -> None:
             created_at INTEGER NOT NULL
         );
         CREATE TABLE url_prefixes (id INTEGER PRIMARY KEY, prefix TEXT NOT NULL UNIQUE);
+        ALTER TABLE contacts ADD COLUMN observed_at INTEGER;
 
         ALTER TABLE items ADD COLUMN permalink_prefix INTEGER REFERENCES url_prefixes (id);
         ALTER TABLE items ADD COLUMN payload BLOB;
