@@ -49,6 +49,7 @@ class ScenarioPlayer:
         speed: float = 60.0,
         live: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         if not scenarios:
             raise ValueError("a player needs at least one scenario")
@@ -57,6 +58,9 @@ class ScenarioPlayer:
         self.live = live
         self._clock = clock
         self._started = clock()
+        self._started_wall = wall_clock()
+        self._wall_clock = wall_clock
+        self._walls: dict[str, float] = {}
         self._lock = threading.Lock()
         self._accounts = {a.id: a for s in scenarios for a in s.accounts}
         self._people: dict[str, Person] = {pid: p for s in scenarios for pid, p in s.people.items()}
@@ -93,6 +97,21 @@ class ScenarioPlayer:
 
     def finished(self) -> bool:
         return self.minute() >= self._duration
+
+    def wall_time(self, event: Event) -> float:
+        """When the public wrote ``event``, as epoch seconds: live, the real moment it was
+        released; otherwise spread over the scenario's span, ending now. Fixed once asked."""
+        with self._lock:
+            known = self._walls.get(event.id)
+            if known is None:
+                if event.id.startswith("reply-"):  # accepted just now
+                    known = self._wall_clock()
+                elif self.live:
+                    known = self._started_wall + event.at * 60.0 / self.speed
+                else:
+                    known = self._started_wall - (self._duration - event.at) * 60.0
+                self._walls[event.id] = known
+            return known
 
     # ------------------------------------------------------------------ reading
 
