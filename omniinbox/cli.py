@@ -8,21 +8,37 @@ done (no file could be read, the cache cannot be opened); 2 the command line is 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import dataclasses
+import getpass
 import json
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from omniinbox import __version__, paths
-from omniinbox.core import Channel, TagValue, Team
-from omniinbox.secrets import RedactingFilter
+from omniinbox.connectors.base import CheckResult, Connector, ConnectorError
+from omniinbox.connectors.http import RateControl
+from omniinbox.connectors.registry import NoConnector, build_connector, check_settings, spec_for
+from omniinbox.core import Account, Channel, OwnerKind, TagValue, Team
+from omniinbox.secrets import REDACTOR, RedactingFilter, SecretStore, SecretsUnavailable
 from omniinbox.store import queries
+from omniinbox.store.accounts import (
+    AccountExists,
+    UnknownAccount,
+    add_account,
+    get_account,
+    list_accounts,
+    remove_account,
+)
 from omniinbox.store.cache import Cache
 from omniinbox.store.database import CacheError
+from omniinbox.sync.engine import AccountReport, SyncEngine
+from omniinbox.sync.outbox_sender import OutboxSender, SendReport
 
 log = logging.getLogger("omniinbox")
 
@@ -144,8 +160,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
     else:
+        noun = "message" if channel is Channel.EMAIL else "item"
         print(
-            f"Imported {report.items_read} message(s) into {report.account}: {report.items_written} new or changed,"
+            f"Imported {report.items_read} {noun}(s) into {report.account}: {report.items_written} new or changed,"
             f" {report.items_read - report.items_written} already up to date, {report.problems} unreadable."
         )
     nothing_read = report.items_read == 0 and (report.failed_files or report.problems)
@@ -274,6 +291,188 @@ def cmd_problems(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------------- accounts and sync
+
+
+def _secrets(args: argparse.Namespace) -> SecretStore:
+    try:
+        return SecretStore.system(
+            plaintext_fallback=paths.plaintext_secrets_file()
+            if getattr(args, "allow_plaintext_secrets", False)
+            else None
+        )
+    except SecretsUnavailable as exc:
+        raise CliError(str(exc)) from None
+
+
+def _read_secret(args: argparse.Namespace, label: str) -> str:
+    if args.secret_stdin:
+        secret = sys.stdin.readline().strip()
+    elif sys.stdin.isatty():
+        secret = getpass.getpass(f"{label}: ").strip()
+    else:
+        raise CliError("give the secret on standard input with --secret-stdin, or run on a terminal to be asked")
+    if not secret:
+        raise CliError("no secret given")
+    return secret
+
+
+def _settings(pairs: list[str]) -> dict[str, str]:
+    settings = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise CliError(f"--setting needs NAME=VALUE, not {pair!r}", code=2)
+        settings[name.strip()] = value.strip()
+    return settings
+
+
+def _check_account(account: Account, store: SecretStore) -> CheckResult:
+    connector = build_connector(account, store.get(account.secret_ref))
+    try:
+        return connector.check()
+    finally:
+        connector.close()
+
+
+def cmd_accounts_add(args: argparse.Namespace) -> int:
+    try:
+        channel = Channel.parse(args.channel)
+        spec = spec_for(channel)
+        settings = _settings(args.setting)
+        check_settings(channel, settings)
+    except (ValueError, NoConnector) as exc:
+        raise CliError(str(exc), code=2) from None
+    if spec.url_label and not args.url:
+        raise CliError(f"{channel.value} accounts need --url ({spec.url_label})", code=2)
+    store = _secrets(args)
+    secret = _read_secret(args, spec.secret_label)
+    key = args.key if ":" in args.key else f"{channel.value}:{args.key}"
+    owner = OwnerKind.LEADER if args.leader else OwnerKind.INSTITUTION
+    probe = Account(0, key, channel, args.name or key, owner, args.url or "", args.handle or "", key, settings)
+    REDACTOR.add(secret)
+    if not args.no_check:
+        store_for_check = SecretStore.in_memory()
+        store_for_check.set(key, secret)
+        try:
+            result = _check_account(probe, store_for_check)
+        except ConnectorError as exc:
+            raise CliError(f"the account was not added: {exc}") from None
+        if not result.ok:
+            raise CliError(f"the account was not added: {'; '.join(result.notes) or 'the check failed'}")
+        print(f"checked: {result.identity}; can read: {_yes(result.can_read)}, can reply: {_yes(result.can_reply)}")
+        for note in result.notes:
+            print(f"  note: {note}")
+    with _open_cache(args) as cache:
+        try:
+            account = add_account(cache, key, channel, probe.name, owner_kind=owner, base_url=probe.base_url,
+                                  handle=probe.handle, secret_ref=key, settings=settings)  # fmt: skip
+        except AccountExists as exc:
+            raise CliError(str(exc)) from None
+    store.set(key, secret)
+    print(f"added {account.key} ({channel.value}{', leader account: replies need approval' if args.leader else ''});"
+          f" its secret is kept in {store.description}")  # fmt: skip
+    return 0
+
+
+def _yes(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def cmd_accounts_list(args: argparse.Namespace) -> int:
+    with _open_cache(args) as cache:
+        accounts = list_accounts(cache)
+    if args.json:
+        for a in accounts:
+            print(json.dumps({"key": a.key, "channel": a.channel.value, "name": a.name, "owner": a.owner_kind.value,
+                              "url": a.base_url, "enabled": a.enabled}, ensure_ascii=False))  # fmt: skip
+        return 0
+    if not accounts:
+        print("No accounts yet: omniinbox accounts add --help")
+    for a in accounts:
+        leader = "  [leader]" if a.owner_kind is OwnerKind.LEADER else ""
+        print(f"{a.key:32} {a.channel.value:10} {a.name}{leader}")
+    return 0
+
+
+def cmd_accounts_check(args: argparse.Namespace) -> int:
+    store = _secrets(args)
+    with _open_cache(args) as cache:
+        account = _account(cache, args.key)
+    try:
+        result = _check_account(account, store)
+    except (ConnectorError, NoConnector) as exc:
+        raise CliError(f"{account.key}: {exc}") from None
+    print(f"{account.key}: {result.identity}; can read: {_yes(result.can_read)}, can reply: {_yes(result.can_reply)}")
+    for note in result.notes:
+        print(f"  note: {note}")
+    return 0 if result.ok else 1
+
+
+def cmd_accounts_remove(args: argparse.Namespace) -> int:
+    with _open_cache(args) as cache:
+        account = _account(cache, args.key)
+        remove_account(cache, account.key)
+    if account.secret_ref:
+        with contextlib.suppress(SecretsUnavailable, CliError):
+            _secrets(args).delete(account.secret_ref)
+    print(f"removed {account.key}; its items stay in the cache")
+    return 0
+
+
+def _account(cache: Cache, key: str) -> Account:
+    try:
+        return get_account(cache, key)
+    except UnknownAccount:
+        known = ", ".join(a.key for a in list_accounts(cache)) or "none"
+        raise CliError(f"no account {key!r}; accounts: {known}") from None
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    store = _secrets(args)
+    rate = RateControl()
+
+    def connector_for(account: Account) -> Connector:
+        return build_connector(account, store.get(account.secret_ref), rate=rate)
+
+    with _open_cache(args) as cache:
+        accounts = [a for a in list_accounts(cache) if a.enabled and (not args.account or a.key in args.account)]
+        if args.account and len(accounts) < len(set(args.account)):
+            missing = sorted(set(args.account) - {a.key for a in accounts})
+            raise CliError(f"no enabled account {', '.join(missing)}", code=2)
+        if not accounts:
+            raise CliError("no accounts to sync: add one with omniinbox accounts add")
+        failed = 0
+        while True:
+            engine = SyncEngine(cache, connector_for)
+            sender = OutboxSender(cache, connector_for)
+            try:
+                for account in accounts:
+                    report = engine.sync_account(account)
+                    sent = sender.send_due(account_ids=(account.id,))
+                    failed += 0 if report.ok else 1
+                    _print_sync(account, report, sent, args.json)
+            finally:
+                engine.close()
+            if args.once:
+                break
+            time.sleep(args.interval)
+    return 1 if failed and failed == len(accounts) else 0
+
+
+def _print_sync(account: Account, report: AccountReport, sent: SendReport, as_json: bool) -> None:
+    stopped = [s.stopped for s in report.streams if s.stopped]
+    if as_json:
+        print(json.dumps({"account": account.key, "channel": account.channel.value, "read": report.items_read,
+                          "written": report.items_written, "sent": len(sent.sent), "send_failed": len(sent.failed),
+                          "seconds": round(report.seconds, 2), "stopped": stopped}, ensure_ascii=False))  # fmt: skip
+        return
+    line = f"{account.key}: {report.items_read} read, {report.items_written} new or changed"
+    if sent.sent or sent.failed:
+        line += f"; replies sent {len(sent.sent)}, failed {len(sent.failed)}"
+    print(line + (f"; stopped: {'; '.join(stopped)}" if stopped else ""))
+
+
 def cmd_selfcheck(args: argparse.Namespace) -> int:
     from omniinbox.selfcheck import header, run_checks
 
@@ -312,7 +511,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import", help="import mail files or saved API responses into the cache")
     _common(p)
-    p.add_argument("--channel", required=True, help="email (.eml, mbox, Maildir)")
+    p.add_argument(
+        "--channel", required=True, help="email (.eml, mbox, Maildir), or zendesk (saved API answers: .json, .jsonl)"
+    )
     p.add_argument("--account", help="the account to file the items under (default: CHANNEL:import)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -344,6 +545,46 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--limit", type=int, default=50)
     p.set_defaults(func=cmd_problems)
+
+    p = sub.add_parser("accounts", help="add, list, check and remove platform accounts")
+    acc = p.add_subparsers(title="account commands", metavar="ACTION", parser_class=_Parser, required=True)
+    a = acc.add_parser("add", help="connect an account (the secret goes to the keyring, after a check)")
+    _common(a)
+    a.add_argument("channel", help="zendesk")
+    a.add_argument("key", help="a short name, e.g. sukamaju (the account is then zendesk:sukamaju)")
+    a.add_argument("--name", help="what people see, e.g. 'Pusat Layanan'")
+    a.add_argument("--url", help="the platform address, e.g. https://sukamaju.zendesk.com")
+    a.add_argument("--handle", help="the account's handle or address on the platform")
+    a.add_argument("--leader", action="store_true", help="an official's personal account: replies need approval")
+    a.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE", help="channel setting (repeatable)")
+    a.add_argument("--secret-stdin", action="store_true", help="read the secret from standard input")
+    a.add_argument("--no-check", action="store_true", help="do not try the credentials before adding")
+    plaintext_help = "without a system keyring, keep secrets in a file readable only by you (not encrypted)"
+    a.add_argument("--allow-plaintext-secrets", action="store_true", help=plaintext_help)
+    a.set_defaults(func=cmd_accounts_add)
+    a = acc.add_parser("list", help="the accounts of the cache")
+    _common(a)
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=cmd_accounts_list)
+    a = acc.add_parser("check", help="what the stored credentials can do")
+    _common(a)
+    a.add_argument("key")
+    a.add_argument("--allow-plaintext-secrets", action="store_true", help=argparse.SUPPRESS)
+    a.set_defaults(func=cmd_accounts_check)
+    a = acc.add_parser("remove", help="forget an account and its secret (its items stay)")
+    _common(a)
+    a.add_argument("key")
+    a.add_argument("--allow-plaintext-secrets", action="store_true", help=argparse.SUPPRESS)
+    a.set_defaults(func=cmd_accounts_remove)
+
+    p = sub.add_parser("sync", help="read new messages from every account and send queued replies")
+    _common(p)
+    p.add_argument("--once", action="store_true", help="one round, then exit (default: keep going)")
+    p.add_argument("--interval", type=float, default=60.0, help="seconds between rounds (default 60)")
+    p.add_argument("--account", action="append", default=[], metavar="KEY", help="only this account (repeatable)")
+    p.add_argument("--json", action="store_true", help="one JSON object per account and round")
+    p.add_argument("--allow-plaintext-secrets", action="store_true", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_sync)
 
     p = sub.add_parser("selfcheck", help="check what works on this machine (database, desktop, keyring)")
     p.add_argument("--json", action="store_true")

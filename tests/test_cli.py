@@ -649,12 +649,31 @@ def test_unknown_channel_in_a_process(tmp_path: Path, db: Path) -> None:
 
 
 def test_unsupported_channel(run: Run, db: Path) -> None:
-    result = run("--cache", db, "import", "--channel", "zendesk", SAMPLE)
+    result = run("--cache", db, "import", "--channel", "youtube", SAMPLE)
     assert result.code == 2
     assert one_line(result.err) == (
-        "omniinbox: importing saved zendesk responses is not supported yet; supported now: email (.eml, mbox, Maildir)"
+        "omniinbox: importing saved youtube responses is not supported yet; supported now:"
+        " email (.eml, mbox, Maildir), zendesk"
     )
     assert result.out == ""
+
+
+def test_saved_zendesk_answers_import_and_bad_files_are_named(run: Run, db: Path, tmp_path: Path, corpus: Path) -> None:
+    decoded = corpus / "zendesk" / "zenpy" / "_decoded" / "TicketsIncrementalTest.test_get_values.json.decoded.json"
+    bodies = [i["body"] for i in json.loads(decoded.read_text(encoding="utf-8")) if "tickets" in i["body"]]
+    export = tmp_path / "export.jsonl"
+    export.write_text("\n".join(json.dumps(b) for b in bodies) + "\n{truncated\n", encoding="utf-8")
+    result = run("--cache", db, "import", "--channel", "zendesk", export)
+    assert result.code == 0
+    distinct = {t["id"] for b in bodies for t in b["tickets"] if t["status"] != "deleted"}  # deleted: closed, no item
+    assert f"{len(distinct)} new or changed" in result.out and "1 unreadable" in result.out
+    again = run("--cache", db, "import", "--channel", "zendesk", export)
+    assert "0 new or changed" in again.out  # replaying changes nothing
+    wrong = run("--cache", db, "import", "--channel", "zendesk", SAMPLE)
+    assert wrong.code == 1
+    assert (
+        "inbox.mbox: not valid JSON (Expecting value: line 1 column 1 (char 0)); nothing was read from it" in wrong.err
+    )
 
 
 def test_one_missing_path_among_good_ones(run: Run, db: Path, tmp_path: Path) -> None:

@@ -194,7 +194,7 @@ def parse_saved(body: Any, agent_url: str = "https://zendesk.invalid") -> Page:
 
 
 class ZendeskConnector:
-    streams = ("tickets",)
+    streams: tuple[str, ...] = ("tickets",)
     read_ahead = True  # reading changes nothing on Zendesk
 
     def __init__(

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from omniinbox.connectors.base import CheckResult, ConnectorBug, PermanentError
+from omniinbox.connectors.base import CheckResult, ConnectorBug, ConnectorError, PermanentError
 from omniinbox.connectors.mail import MailEntry, MailParseError, envelope_time, iter_mail_source, parse_message
+from omniinbox.connectors.registry import SPECS
 from omniinbox.core import Account, Channel, Item, OutgoingReply, Page, Receipt, SyncProblem, utcnow
 from omniinbox.store.accounts import ensure_account
 from omniinbox.store.cache import Cache
@@ -146,11 +149,95 @@ class ImportReport:
 
 def check_supported(channel: Channel) -> None:
     """Raise :class:`UnsupportedImport` for a channel whose files cannot be imported yet."""
-    if channel is not Channel.EMAIL:
+    if channel is Channel.EMAIL:
+        return
+    spec = SPECS.get(channel)
+    if spec is None or spec.parse_saved is None:
+        saved = sorted(c.value for c, s in SPECS.items() if s.parse_saved)
+        ready = ", ".join(["email (.eml, mbox, Maildir)", *saved])
         raise UnsupportedImport(
-            f"importing saved {channel.value} responses is not supported yet; supported now: email"
-            " (.eml, mbox, Maildir)"
+            f"importing saved {channel.value} responses is not supported yet; supported now: {ready}"
         )
+
+
+class SavedAnswersSource:
+    """Saved API answers of one platform, read through that platform's own parser: a ``.json``
+    file holds one answer (or a JSON list of answers), a ``.jsonl`` file one answer per line.
+    Each file is a stream; its cursor is the number of answers committed."""
+
+    read_ahead = True
+
+    def __init__(self, paths: list[Path], parse: Callable[[Any], Page], *, per_page: int = 50) -> None:
+        self._paths = {stream_for(p): p for p in paths}
+        self.streams = tuple(self._paths)
+        self._parse = parse
+        self.per_page = per_page
+        self._answers: dict[str, list[tuple[str, Any]]] = {}
+
+    def _load(self, stream: str) -> list[tuple[str, Any]]:
+        if stream in self._answers:
+            return self._answers[stream]
+        path = self._paths[stream]
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise PermanentError(f"{path}: no such file") from None
+        except OSError as exc:
+            raise PermanentError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        answers: list[tuple[str, Any]] = []
+        text = raw.decode("utf-8", errors="replace")
+        if path.suffix.lower() in (".jsonl", ".ndjson"):
+            for number, line in enumerate(text.splitlines(), 1):
+                if line.strip():
+                    try:
+                        answers.append((f"{path.name}:{number}", json.loads(line)))
+                    except ValueError as exc:
+                        answers.append((f"{path.name}:{number}", _Unreadable(f"not JSON ({exc})")))
+        else:
+            try:
+                body = json.loads(text)
+            except ValueError as exc:
+                raise PermanentError(f"{path}: not valid JSON ({exc}); nothing was read from it") from None
+            bodies = body if isinstance(body, list) else [body]
+            answers = [(f"{path.name}#{n}", b) for n, b in enumerate(bodies)]
+        self._answers[stream] = answers
+        return answers
+
+    def fetch(self, stream: str, cursor: str | None) -> Page:
+        answers = self._load(stream)
+        start = int(cursor) if cursor and cursor.isdigit() else 0
+        chunk = answers[start : start + self.per_page]
+        page = Page()
+        for where, body in chunk:
+            if isinstance(body, _Unreadable):
+                page.problems.append(SyncProblem(f"{where}: {body.reason}", external_id=where))
+                continue
+            try:
+                part = self._parse(body)
+            except ConnectorError as exc:
+                page.problems.append(SyncProblem(f"{where}: {exc}", external_id=where))
+                continue
+            page.items += part.items
+            page.conversations += part.conversations
+            page.problems += [dataclasses.replace(p, reason=f"{where}: {p.reason}") for p in part.problems]
+        end = start + len(chunk)
+        page.has_more = end < len(answers)
+        page.next_cursor = str(end) if page.has_more else None
+        return page
+
+    def send(self, reply: OutgoingReply) -> Receipt:
+        raise PermanentError("imported answers cannot be replied to from the import; add the account to reply")
+
+    def check(self) -> CheckResult:
+        return CheckResult(ok=True, identity="file import", can_read=True)
+
+    def close(self) -> None:
+        self._answers.clear()
+
+
+@dataclass(frozen=True, slots=True)
+class _Unreadable:
+    reason: str
 
 
 def import_files(
@@ -166,8 +253,15 @@ def import_files(
     """Import ``paths`` into the account ``account_key`` (default ``<channel>:import``)."""
     check_supported(channel)
     key = account_key or f"{channel.value}:import"
-    account = ensure_account(cache, key, channel, "Imported mail")
-    source = MailFileSource(paths, page_size=page_size)
+    source: MailFileSource | SavedAnswersSource
+    if channel is Channel.EMAIL:
+        account = ensure_account(cache, key, channel, "Imported mail")
+        source = MailFileSource(paths, page_size=page_size)
+    else:
+        parse = SPECS[channel].parse_saved
+        assert parse is not None  # check_supported said so
+        account = ensure_account(cache, key, channel, f"Imported {SPECS[channel].title}")
+        source = SavedAnswersSource(paths, parse)
     engine = SyncEngine(cache, lambda _account: source, on_page=on_page)
     try:
         result: AccountReport = engine.sync_account(account)

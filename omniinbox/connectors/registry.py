@@ -1,0 +1,119 @@
+"""Which channels have a connector, what an account of each needs, and how to build one.
+
+The command line and the desktop's accounts dialog ask :func:`spec_for` what to prompt for
+(the secret's name, the settings); the sync engine's ``connector_for`` is :func:`build_connector`.
+Platform modules are imported only when a connector of theirs is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from omniinbox.connectors.base import AuthenticationError, Connector, PermanentError
+from omniinbox.connectors.http import RateControl
+from omniinbox.core import Account, Channel, Page
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    name: str
+    label: str
+    required: bool = False
+    default: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelSpec:
+    channel: Channel
+    title: str
+    url_label: str  # what the account's base URL is ("" when the channel has a fixed one)
+    secret_label: str  # what the secret is, as the user knows it
+    settings: tuple[Setting, ...]
+    build: Callable[[Account, str, RateControl], Connector]
+    parse_saved: Callable[[Any], Page] | None = None  # saved API answers, for `omniinbox import`
+
+
+def _since(account: Account) -> datetime | None:
+    value = str(account.settings.get("since", "") or "")
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise PermanentError(f"account {account.key}: 'since' must be a date like 2026-11-01, not {value!r}") from None
+
+
+def _zendesk(account: Account, secret: str, rate: RateControl) -> Connector:
+    from omniinbox.connectors.zendesk import ZendeskConnector
+
+    email = str(account.settings.get("email", "") or "")
+    kind = str(account.settings.get("auth", "token") or "token")
+    if kind == "oauth":
+        return ZendeskConnector(account.base_url, oauth_token=secret, since=_since(account), rate=rate)
+    if not email:
+        raise AuthenticationError(
+            f"account {account.key}: a Zendesk API token needs the agent's email (setting 'email')"
+        )
+    return ZendeskConnector(account.base_url, email=email, token=secret, since=_since(account), rate=rate)
+
+
+def _zendesk_saved(body: Any) -> Page:
+    from omniinbox.connectors.zendesk import parse_saved
+
+    return parse_saved(body)
+
+
+SPECS: dict[Channel, ChannelSpec] = {
+    Channel.ZENDESK: ChannelSpec(
+        Channel.ZENDESK,
+        "Zendesk Support",
+        "https://SUBDOMAIN.zendesk.com",
+        "API token (Admin Center > Apps and integrations > Zendesk API), or an OAuth access token",
+        (
+            Setting("email", "the agent's email (for an API token)", required=False),
+            Setting("auth", "token or oauth", default="token"),
+            Setting("since", "first sync reads tickets changed since this date (default: 30 days ago)"),
+        ),
+        _zendesk,
+        _zendesk_saved,
+    ),
+}
+
+
+class NoConnector(LookupError):
+    """A channel without a connector in this version."""
+
+
+def spec_for(channel: Channel) -> ChannelSpec:
+    spec = SPECS.get(channel)
+    if spec is None:
+        ready = ", ".join(sorted(c.value for c in SPECS))
+        raise NoConnector(f"{channel.value} accounts cannot be connected in this version; available: {ready}")
+    return spec
+
+
+def check_settings(channel: Channel, settings: Mapping[str, str]) -> None:
+    """Refuse unknown or missing settings with a message naming them."""
+    spec = spec_for(channel)
+    known = {s.name for s in spec.settings}
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise ValueError(
+            f"unknown setting(s) for {channel.value}: {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+    missing = [s.name for s in spec.settings if s.required and not settings.get(s.name)]
+    if missing:
+        raise ValueError(f"{channel.value} accounts need: {', '.join(missing)}")
+
+
+def build_connector(account: Account, secret: str | None, *, rate: RateControl | None = None) -> Connector:
+    """The connector of ``account``. ``secret`` comes from the keyring (``account.secret_ref``)."""
+    spec = spec_for(account.channel)
+    if not secret:
+        raise AuthenticationError(f"account {account.key}: no secret is stored for it (add it again to set one)")
+    if spec.url_label and not account.base_url:
+        raise PermanentError(f"account {account.key}: no address ({spec.url_label})")
+    return spec.build(account, secret, rate or RateControl())
