@@ -66,6 +66,18 @@ def _zendesk_saved(body: Any) -> Page:
     return parse_saved(body)
 
 
+def _freshdesk(account: Account, secret: str, rate: RateControl) -> Connector:
+    from omniinbox.connectors.freshdesk import FreshdeskConnector
+
+    return FreshdeskConnector(account.base_url, api_key=secret, since=_since(account), rate=rate)
+
+
+def _freshdesk_saved(body: Any) -> Page:
+    from omniinbox.connectors.freshdesk import parse_saved
+
+    return parse_saved(body)
+
+
 SPECS: dict[Channel, ChannelSpec] = {
     Channel.ZENDESK: ChannelSpec(
         Channel.ZENDESK,
@@ -79,6 +91,15 @@ SPECS: dict[Channel, ChannelSpec] = {
         ),
         _zendesk,
         _zendesk_saved,
+    ),
+    Channel.FRESHDESK: ChannelSpec(
+        Channel.FRESHDESK,
+        "Freshdesk",
+        "https://DOMAIN.freshdesk.com",
+        "the agent's API key (Profile settings > View API key)",
+        (Setting("since", "first sync reads tickets updated since this date (default: 30 days ago)"),),
+        _freshdesk,
+        _freshdesk_saved,
     ),
 }
 

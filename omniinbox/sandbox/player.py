@@ -249,3 +249,12 @@ def load_events(scenarios: Sequence[Scenario], count: int, *, seed: int = 1) -> 
             )
 
     return authors, generate()
+
+
+def threads(player: ScenarioPlayer, platform: str) -> dict[str, list[Released]]:
+    """The released events of ``platform`` grouped by thread (first event first), in the order
+    the threads started: how ticket and chat emulations see conversations."""
+    grouped: dict[str, list[Released]] = {}
+    for released in player.released(platform):
+        grouped.setdefault(released.event.thread, []).append(released)
+    return grouped

@@ -1,0 +1,200 @@
+"""Freshdesk v2, emulated from a scenario (shapes of ``../shared/corpus/freshdesk``).
+
+* ``GET  /api/v2/agents/me``
+* ``GET  /api/v2/tickets?updated_since=&order_by=updated_at&order_type=asc&per_page=&page=&include=requester``
+  (``Link: <...>; rel="next"`` while there is more)
+* ``GET  /api/v2/tickets/{id}/conversations?per_page=&page=``
+* ``POST /api/v2/tickets/{id}/reply`` ``{"body"}`` and ``POST /api/v2/tickets/{id}/notes`` ``{"body", "private"}``
+
+Each scenario thread on ``freshdesk`` is a ticket; later events and accepted replies are its
+conversation entries. Credentials: the API key as the Basic user name (any password). Rate
+headers: ``X-Ratelimit-Total``, ``X-Ratelimit-Remaining``, ``X-Ratelimit-Used-CurrentRequest``.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import zlib
+from datetime import UTC, datetime
+from typing import Any
+
+from omniinbox.sandbox.player import Released, ScenarioPlayer, threads
+from omniinbox.sandbox.server import HttpError, Platform, Request, Response
+
+AGENT_ID = 5_000_001
+_TICKET_BASE = 100
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class FreshdeskPlatform(Platform):
+    name = "freshdesk"
+    budget_per_minute = 200
+
+    def __init__(self, player: ScenarioPlayer, *, api_key: str, domain: str = "sukamaju") -> None:
+        super().__init__()
+        self.player = player
+        self.api_key = api_key
+        self.domain = domain
+        self.route("GET", r"/api/v2/agents/me", self.me)
+        self.route("GET", r"/api/v2/tickets", self.tickets)
+        self.route("GET", r"/api/v2/tickets/(?P<id>\d+)/conversations", self.conversations)
+        self.route("POST", r"/api/v2/tickets/(?P<id>\d+)/(?P<what>reply|notes)", self.answer)
+
+    def authorize(self, request: Request) -> bool:
+        header = request.headers.get("authorization", "")
+        try:
+            user = base64.b64decode(header.removeprefix("Basic ")).decode().partition(":")[0]
+        except (ValueError, UnicodeDecodeError):
+            return False
+        return header.startswith("Basic ") and user == self.api_key
+
+    def unauthorized(self) -> Response:
+        return Response(
+            401, {"code": "invalid_credentials", "message": "You have to be logged in to perform this action."}
+        )
+
+    def rate_headers(self, remaining: int, reset_in: float) -> dict[str, str]:
+        return {
+            "X-Ratelimit-Total": str(self.budget_per_minute),
+            "X-Ratelimit-Remaining": str(remaining),
+            "X-Ratelimit-Used-CurrentRequest": "1",
+        }
+
+    # ------------------------------------------------------------------ the model
+
+    def _tickets(self) -> dict[int, list[Released]]:
+        return {
+            _TICKET_BASE + (self.player.seq_of(t) or events[0].seq): events
+            for t, events in threads(self.player, "freshdesk").items()
+        }
+
+    def _person(self, released: Released) -> dict[str, Any]:
+        if released.author is None:
+            return {"id": AGENT_ID, "name": "Petugas Layanan", "email": f"layanan@{self.domain}.go.id"}
+        return {
+            "id": 7_000_000 + zlib.crc32(released.author.id.encode()) % 1_000_000,
+            "name": released.author.name,
+            "email": released.author.handle_on("email"),
+            "mobile": None,
+            "phone": None,
+        }
+
+    def _ticket(self, ticket_id: int, events: list[Released], with_requester: bool) -> dict[str, Any]:
+        first = events[0]
+        last = events[-1]
+        requester = self._person(first)
+        status = 3 if last.author is None else 2
+        body = {
+            "id": ticket_id,
+            "subject": first.event.subject or first.event.text[:60],
+            "status": status,
+            "priority": 3 if len(events) > 3 else 1,
+            "source": 1,
+            "type": "Question",
+            "description": f"<div>{html.escape(first.event.text)}</div>",
+            "description_text": first.event.text,
+            "requester_id": requester["id"],
+            "responder_id": None,
+            "group_id": None,
+            "company_id": None,
+            "cc_emails": None,
+            "fwd_emails": [],
+            "reply_cc_emails": [],
+            "to_emails": None,
+            "tags": ["sandbox"],
+            "custom_fields": {},
+            "spam": False,
+            "is_escalated": False,
+            "attachments": [],
+            "created_at": _iso(self.player.wall_time(first.event)),
+            "updated_at": _iso(max(self.player.wall_time(r.event) for r in events)),
+        }
+        if with_requester:
+            body["requester"] = requester
+        return body
+
+    def _entry(self, ticket_id: int, released: Released) -> dict[str, Any]:
+        incoming = released.author is not None
+        text = released.event.text
+        return {
+            "id": released.seq,
+            "ticket_id": ticket_id,
+            "body": f"<div>{html.escape(text)}</div>",
+            "body_text": text,
+            "incoming": incoming,
+            "private": released.event.visibility == "private" and not incoming,
+            "user_id": self._person(released)["id"],
+            "source": 0 if incoming else 2,
+            "support_email": None,
+            "from_email": None if incoming else f"Petugas Layanan <layanan@{self.domain}.go.id>",
+            "to_emails": [],
+            "cc_emails": None,
+            "bcc_emails": None,
+            "attachments": [],
+            "created_at": _iso(self.player.wall_time(released.event)),
+            "updated_at": _iso(self.player.wall_time(released.event)),
+        }
+
+    def _paged(self, request: Request, rows: list[Any], path: str) -> Response:
+        per_page = min(int(request.arg("per_page", "30") or 30), 100)
+        number = int(request.arg("page", "1") or 1)
+        chunk = rows[(number - 1) * per_page : number * per_page]
+        headers = {}
+        if number * per_page < len(rows):
+            headers["Link"] = (
+                f'<https://{self.domain}.freshdesk.com{path}?page={number + 1}&per_page={per_page}>; rel="next"'
+            )
+        return Response(body=chunk, headers=headers)
+
+    # ------------------------------------------------------------------ endpoints
+
+    def me(self, request: Request) -> Response:
+        return Response(
+            body={
+                "id": AGENT_ID,
+                "available": True,
+                "occasional": False,
+                "contact": {"name": "Petugas Layanan", "email": f"layanan@{self.domain}.go.id"},
+            }
+        )
+
+    def tickets(self, request: Request) -> Response:
+        since = request.arg("updated_since")
+        rows = []
+        for ticket_id, events in self._tickets().items():
+            ticket = self._ticket(ticket_id, events, request.arg("include") == "requester")
+            if since is None or ticket["updated_at"] >= since:
+                rows.append(ticket)
+        rows.sort(key=lambda t: (t["updated_at"], t["id"]))
+        return self._paged(request, rows, "/api/v2/tickets")
+
+    def conversations(self, request: Request) -> Response:
+        ticket_id = int(request.params["id"])
+        events = self._tickets().get(ticket_id)
+        if events is None:
+            raise HttpError(404, {"code": "access_denied", "message": "not found"})
+        return self._paged(request, [self._entry(ticket_id, r) for r in events[1:]], request.path)
+
+    def answer(self, request: Request) -> Response:
+        ticket_id = int(request.params["id"])
+        events = self._tickets().get(ticket_id)
+        if events is None:
+            raise HttpError(404, {"code": "access_denied", "message": "not found"})
+        data = request.json()
+        body = data.get("body") if isinstance(data, dict) else None
+        if not isinstance(body, str) or not body.strip():
+            problem = {"field": "body", "message": "It should not be blank", "code": "missing_field"}
+            raise HttpError(400, {"description": "Validation failed", "errors": [problem]})
+        private = request.params["what"] == "notes" and bool(data.get("private", True))
+        reply = self.player.add_reply(
+            events[0].account.id,
+            events[-1].event.id,
+            body,
+            kind="ticket_comment",
+            visibility="private" if private else "public",
+        )
+        return Response(201, self._entry(ticket_id, reply))
