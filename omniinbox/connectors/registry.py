@@ -78,6 +78,18 @@ def _freshdesk_saved(body: Any) -> Page:
     return parse_saved(body)
 
 
+def _zammad(account: Account, secret: str, rate: RateControl) -> Connector:
+    from omniinbox.connectors.zammad import ZammadConnector
+
+    return ZammadConnector(account.base_url, token=secret, since=_since(account), rate=rate)
+
+
+def _zammad_saved(body: Any) -> Page:
+    from omniinbox.connectors.zammad import parse_saved
+
+    return parse_saved(body)
+
+
 SPECS: dict[Channel, ChannelSpec] = {
     Channel.ZENDESK: ChannelSpec(
         Channel.ZENDESK,
@@ -100,6 +112,15 @@ SPECS: dict[Channel, ChannelSpec] = {
         (Setting("since", "first sync reads tickets updated since this date (default: 30 days ago)"),),
         _freshdesk,
         _freshdesk_saved,
+    ),
+    Channel.ZAMMAD: ChannelSpec(
+        Channel.ZAMMAD,
+        "Zammad",
+        "https://helpdesk.example.go.id",
+        "an access token (Profile > Token Access, with ticket.agent permission)",
+        (Setting("since", "first sync reads tickets updated since this date (default: 30 days ago)"),),
+        _zammad,
+        _zammad_saved,
     ),
 }
 

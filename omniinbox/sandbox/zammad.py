@@ -1,0 +1,152 @@
+"""Zammad, emulated from a scenario (shapes of ``../shared/corpus/zammad``).
+
+* ``GET  /api/v1/users/me``
+* ``GET  /api/v1/tickets/search?query=updated_at:>=ISO&sort_by=updated_at&order_by=asc&expand=&page=&per_page=``
+  (``expand=true``: a list of tickets; otherwise ids plus an ``assets`` map; past the end: ``[]``)
+* ``GET  /api/v1/ticket_articles/by_ticket/{id}``
+* ``POST /api/v1/ticket_articles`` ``{"ticket_id", "body", "internal", ...}``
+
+Credentials: ``Authorization: Token token=TOKEN``. Zammad sends no rate-limit headers.
+"""
+
+from __future__ import annotations
+
+import zlib
+from datetime import UTC, datetime
+from typing import Any
+
+from omniinbox.sandbox.player import Released, ScenarioPlayer, threads
+from omniinbox.sandbox.server import HttpError, Platform, Request, Response
+
+_TICKET_BASE = 300
+AGENT_ID = 3
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+class ZammadPlatform(Platform):
+    name = "zammad"
+
+    def __init__(self, player: ScenarioPlayer, *, token: str) -> None:
+        super().__init__()
+        self.player = player
+        self.token = token
+        self.route("GET", r"/api/v1/users/me", self.me)
+        self.route("GET", r"/api/v1/tickets/search", self.search)
+        self.route("GET", r"/api/v1/ticket_articles/by_ticket/(?P<id>\d+)", self.articles)
+        self.route("POST", r"/api/v1/ticket_articles", self.add_article)
+
+    def authorize(self, request: Request) -> bool:
+        return request.headers.get("authorization", "") == f"Token token={self.token}"
+
+    def unauthorized(self) -> Response:
+        return Response(401, {"error": "Invalid token!"})
+
+    def rate_headers(self, remaining: int, reset_in: float) -> dict[str, str]:
+        return {}
+
+    def _tickets(self) -> dict[int, list[Released]]:
+        return {
+            _TICKET_BASE + (self.player.seq_of(t) or ev[0].seq): ev for t, ev in threads(self.player, "zammad").items()
+        }
+
+    def _ticket(self, ticket_id: int, events: list[Released]) -> dict[str, Any]:
+        first, last = events[0], events[-1]
+        state = "pending reminder" if last.author is None else ("open" if len(events) > 1 else "new")
+        return {
+            "id": ticket_id,
+            "number": str(67000 + ticket_id),
+            "title": first.event.subject or first.event.text[:60],
+            "group_id": 1,
+            "group": "Users",
+            "state_id": 2,
+            "state": state,
+            "priority_id": 2,
+            "priority": "2 normal",
+            "customer_id": self._user_id(first),
+            "owner_id": 1,
+            "article_ids": [r.seq for r in events],
+            "article_count": len(events),
+            "created_at": _iso(self.player.wall_time(first.event)),
+            "updated_at": _iso(max(self.player.wall_time(r.event) for r in events)),
+        }
+
+    def _user_id(self, released: Released) -> int:
+        return AGENT_ID if released.author is None else 100 + zlib.crc32(released.author.id.encode()) % 100_000
+
+    def _article(self, ticket_id: int, released: Released) -> dict[str, Any]:
+        customer = released.author is not None
+        who = released.author.name if released.author else "Petugas Helpdesk"
+        return {
+            "id": 500 + released.seq,
+            "ticket_id": ticket_id,
+            "type_id": 10,
+            "type": "note",
+            "sender_id": 2 if customer else 1,
+            "sender": "Customer" if customer else "Agent",
+            "from": who,
+            "to": None,
+            "cc": None,
+            "subject": released.event.subject or None,
+            "message_id": None,
+            "in_reply_to": None,
+            "references": None,
+            "content_type": "text/plain",
+            "body": released.event.text,
+            "internal": released.event.visibility == "private" and not customer,
+            "attachments": [],
+            "created_by_id": self._user_id(released),
+            "created_at": _iso(self.player.wall_time(released.event)),
+        }
+
+    def me(self, request: Request) -> Response:
+        return Response(
+            body={
+                "id": AGENT_ID,
+                "login": "helpdesk",
+                "firstname": "Petugas",
+                "lastname": "Helpdesk",
+                "email": "helpdesk@sukamaju.go.id",
+                "active": True,
+            }
+        )
+
+    def search(self, request: Request) -> Response:
+        query = request.arg("query", "") or ""
+        since = query.split(">=", 1)[1] if "updated_at:>=" in query else ""
+        rows = [self._ticket(tid, ev) for tid, ev in self._tickets().items()]
+        rows = sorted((t for t in rows if t["updated_at"] >= since), key=lambda t: (t["updated_at"], t["id"]))
+        per_page = min(int(request.arg("per_page", "50") or 50), 100)
+        number = int(request.arg("page", "1") or 1)
+        chunk = rows[(number - 1) * per_page : number * per_page]
+        if request.arg("expand") == "true":
+            return Response(body=chunk)
+        return Response(
+            body={
+                "tickets": [t["id"] for t in chunk],
+                "tickets_count": len(chunk),
+                "assets": {"Ticket": {str(t["id"]): t for t in chunk}},
+            }
+        )
+
+    def articles(self, request: Request) -> Response:
+        ticket_id = int(request.params["id"])
+        events = self._tickets().get(ticket_id)
+        if events is None:
+            raise HttpError(404, {"error": "Couldn't find Ticket with 'id'"})
+        return Response(body=[self._article(ticket_id, r) for r in events])
+
+    def add_article(self, request: Request) -> Response:
+        data = request.json()
+        if not isinstance(data, dict) or not str(data.get("body", "")).strip():
+            raise HttpError(422, {"error": "Need body of article"})
+        events = self._tickets().get(int(data.get("ticket_id") or 0))
+        if events is None:
+            raise HttpError(422, {"error": "Need ticket_id of an existing ticket"})
+        visibility = "private" if data.get("internal") else "public"
+        reply = self.player.add_reply(
+            events[0].account.id, events[-1].event.id, str(data["body"]), kind="ticket_comment", visibility=visibility
+        )
+        return Response(201, self._article(int(data["ticket_id"]), reply))
