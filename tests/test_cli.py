@@ -653,7 +653,7 @@ def test_unsupported_channel(run: Run, db: Path) -> None:
     assert result.code == 2
     assert one_line(result.err) == (
         "omniinbox: importing saved youtube responses is not supported yet; supported now:"
-        " email (.eml, mbox, Maildir), freshdesk, zammad, zendesk"
+        " email (.eml, mbox, Maildir), chatwoot, freshdesk, zammad, zendesk"
     )
     assert result.out == ""
 

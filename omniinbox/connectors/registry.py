@@ -90,6 +90,19 @@ def _zammad_saved(body: Any) -> Page:
     return parse_saved(body)
 
 
+def _chatwoot(account: Account, secret: str, rate: RateControl) -> Connector:
+    from omniinbox.connectors.chatwoot import ChatwootConnector
+
+    account_id = str(account.settings.get("account_id", "") or "")
+    return ChatwootConnector(account.base_url, token=secret, account_id=account_id, since=_since(account), rate=rate)
+
+
+def _chatwoot_saved(body: Any) -> Page:
+    from omniinbox.connectors.chatwoot import parse_saved
+
+    return parse_saved(body)
+
+
 SPECS: dict[Channel, ChannelSpec] = {
     Channel.ZENDESK: ChannelSpec(
         Channel.ZENDESK,
@@ -121,6 +134,18 @@ SPECS: dict[Channel, ChannelSpec] = {
         (Setting("since", "first sync reads tickets updated since this date (default: 30 days ago)"),),
         _zammad,
         _zammad_saved,
+    ),
+    Channel.CHATWOOT: ChannelSpec(
+        Channel.CHATWOOT,
+        "Chatwoot (WhatsApp, Telegram and web chat inboxes)",
+        "https://app.chatwoot.com or your own Chatwoot",
+        "a user's access token (Profile settings > Access Token)",
+        (
+            Setting("account_id", "the Chatwoot account number (in its URLs: /app/accounts/N/...)", required=True),
+            Setting("since", "first sync reads conversations active since this date (default: 30 days ago)"),
+        ),
+        _chatwoot,
+        _chatwoot_saved,
     ),
 }
 
