@@ -103,7 +103,52 @@ def _chatwoot_saved(body: Any) -> Page:
     return parse_saved(body)
 
 
+def _email(account: Account, secret: str, rate: RateControl) -> Connector:
+    from omniinbox.connectors.email_account import EmailAccountConnector, MailServer
+
+    settings = {k: str(v) for k, v in account.settings.items()}
+    address = settings.get("address") or account.handle
+    try:
+        imap = MailServer(
+            settings["imap_host"], int(settings.get("imap_port") or 993), settings.get("imap_security", "tls")
+        )
+        smtp = MailServer(
+            settings["smtp_host"], int(settings.get("smtp_port") or 465), settings.get("smtp_security", "tls")
+        )
+    except (KeyError, ValueError) as exc:
+        raise PermanentError(f"account {account.key}: incomplete mail server settings ({exc})") from None
+    folders = tuple(f.strip() for f in settings.get("folders", "INBOX").split(",") if f.strip())
+    return EmailAccountConnector(
+        address=address,
+        username=settings.get("username") or address,
+        password=secret,
+        imap=imap,
+        smtp=smtp,
+        folders=folders,
+        ca_file=settings.get("ca_file") or None,
+    )
+
+
 SPECS: dict[Channel, ChannelSpec] = {
+    Channel.EMAIL: ChannelSpec(
+        Channel.EMAIL,
+        "Email (IMAP and SMTP)",
+        "",
+        "the mailbox password (or an app password)",
+        (
+            Setting("address", "the mailbox's address", required=True),
+            Setting("username", "the login name (default: the address)"),
+            Setting("imap_host", "IMAP server", required=True),
+            Setting("imap_port", "IMAP port", default="993"),
+            Setting("imap_security", "tls or starttls", default="tls"),
+            Setting("smtp_host", "SMTP server", required=True),
+            Setting("smtp_port", "SMTP port", default="465"),
+            Setting("smtp_security", "tls or starttls", default="tls"),
+            Setting("folders", "folders to read, comma-separated", default="INBOX"),
+            Setting("ca_file", "a CA bundle for a server with a private certificate authority"),
+        ),
+        _email,
+    ),
     Channel.ZENDESK: ChannelSpec(
         Channel.ZENDESK,
         "Zendesk Support",
