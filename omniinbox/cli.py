@@ -24,9 +24,9 @@ from omniinbox import __version__, paths
 from omniinbox.connectors.base import CheckResult, Connector, ConnectorError
 from omniinbox.connectors.http import RateControl
 from omniinbox.connectors.registry import NoConnector, build_connector, check_settings, spec_for
-from omniinbox.core import Account, Channel, OwnerKind, TagValue, Team
+from omniinbox.core import Account, Channel, OwnerKind, TagValue, Team, Visibility
 from omniinbox.secrets import REDACTOR, RedactingFilter, SecretStore, SecretsUnavailable
-from omniinbox.store import queries
+from omniinbox.store import outbox, queries
 from omniinbox.store.accounts import (
     AccountExists,
     UnknownAccount,
@@ -84,8 +84,9 @@ def _common(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
     """Options accepted before and after the command name. Below the top level their default is
     SUPPRESS, so a subcommand does not overwrite what was given before it."""
     extra: dict[str, Any] = {} if top else {"default": argparse.SUPPRESS}
-    parser.add_argument("--cache", metavar="PATH", help="the cache file (default: in the platform's data folder)",
-                        **extra)  # fmt: skip
+    parser.add_argument(
+        "--cache", metavar="PATH", help="the cache file (default: in the platform's data folder)", **extra
+    )
     parser.add_argument("--demo", action="store_true", help="act on the demo cache, never on real data", **extra)
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens to standard error", **extra)
 
@@ -365,13 +366,24 @@ def cmd_accounts_add(args: argparse.Namespace) -> int:
             print(f"  note: {note}")
     with _open_cache(args) as cache:
         try:
-            account = add_account(cache, key, channel, probe.name, owner_kind=owner, base_url=probe.base_url,
-                                  handle=probe.handle, secret_ref=key, settings=settings)  # fmt: skip
+            account = add_account(
+                cache,
+                key,
+                channel,
+                probe.name,
+                owner_kind=owner,
+                base_url=probe.base_url,
+                handle=probe.handle,
+                secret_ref=key,
+                settings=settings,
+            )
         except AccountExists as exc:
             raise CliError(str(exc)) from None
     store.set(key, secret)
-    print(f"added {account.key} ({channel.value}{', leader account: replies need approval' if args.leader else ''});"
-          f" its secret is kept in {store.description}")  # fmt: skip
+    print(
+        f"added {account.key} ({channel.value}{', leader account: replies need approval' if args.leader else ''});"
+        f" its secret is kept in {store.description}"
+    )
     return 0
 
 
@@ -384,8 +396,19 @@ def cmd_accounts_list(args: argparse.Namespace) -> int:
         accounts = list_accounts(cache)
     if args.json:
         for a in accounts:
-            print(json.dumps({"key": a.key, "channel": a.channel.value, "name": a.name, "owner": a.owner_kind.value,
-                              "url": a.base_url, "enabled": a.enabled}, ensure_ascii=False))  # fmt: skip
+            print(
+                json.dumps(
+                    {
+                        "key": a.key,
+                        "channel": a.channel.value,
+                        "name": a.name,
+                        "owner": a.owner_kind.value,
+                        "url": a.base_url,
+                        "enabled": a.enabled,
+                    },
+                    ensure_ascii=False,
+                )
+            )
         return 0
     if not accounts:
         print("No accounts yet: omniinbox accounts add --help")
@@ -463,14 +486,112 @@ def cmd_sync(args: argparse.Namespace) -> int:
 def _print_sync(account: Account, report: AccountReport, sent: SendReport, as_json: bool) -> None:
     stopped = [s.stopped for s in report.streams if s.stopped]
     if as_json:
-        print(json.dumps({"account": account.key, "channel": account.channel.value, "read": report.items_read,
-                          "written": report.items_written, "sent": len(sent.sent), "send_failed": len(sent.failed),
-                          "seconds": round(report.seconds, 2), "stopped": stopped}, ensure_ascii=False))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "account": account.key,
+                    "channel": account.channel.value,
+                    "read": report.items_read,
+                    "written": report.items_written,
+                    "sent": len(sent.sent),
+                    "send_failed": len(sent.failed),
+                    "seconds": round(report.seconds, 2),
+                    "stopped": stopped,
+                },
+                ensure_ascii=False,
+            )
+        )
         return
     line = f"{account.key}: {report.items_read} read, {report.items_written} new or changed"
     if sent.sent or sent.failed:
         line += f"; replies sent {len(sent.sent)}, failed {len(sent.failed)}"
     print(line + (f"; stopped: {'; '.join(stopped)}" if stopped else ""))
+
+
+def cmd_reply(args: argparse.Namespace) -> int:
+    body = " ".join(args.text).strip()
+    with _open_cache(args) as cache:
+        row = cache.conn.execute("SELECT account_id FROM items WHERE id = ?", (args.item,)).fetchone()
+        if row is None:
+            raise CliError(f"no item {args.item}; item ids are in the first column of omniinbox search")
+        try:
+            entry = outbox.enqueue(
+                cache,
+                account_id=row[0],
+                body=body,
+                in_reply_to_item_id=args.item,
+                visibility=Visibility.PRIVATE if args.note else Visibility.PUBLIC,
+            )
+        except outbox.OutboxRefused as exc:
+            raise CliError(f"the reply was not queued: {exc}") from None
+    waits = " (a leader's account: it waits for a supervisor's approval)" if entry.requires_approval else ""
+    print(f"reply {entry.id} is {entry.state.value}{waits}; omniinbox sync --once sends what is due")
+    return 0
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    with _open_cache(args) as cache:
+        rows = outbox.entries(cache, limit=args.limit)
+        keys = {a.id: a.key for a in list_accounts(cache)}
+    for entry in rows:
+        record = {
+            "id": entry.id,
+            "account": keys.get(entry.account_id, ""),
+            "state": entry.state.value,
+            "attempts": entry.attempts,
+            "reason": entry.last_error,
+            "receipt": entry.receipt_id,
+            "body": entry.body,
+        }
+        if args.json:
+            print(json.dumps(record, ensure_ascii=False))
+        else:
+            reason = f"  ({entry.last_error})" if entry.last_error else ""
+            print(f"{entry.id:6} {record['account']:24} {entry.state.value:18}{reason}  {entry.body[:60]}")
+    if not rows and not args.json:
+        print("The outbox is empty.")
+    return 0
+
+
+def cmd_sandbox_serve(args: argparse.Namespace) -> int:
+    from omniinbox.sandbox.hub import DEFAULT_SCENARIOS, start_sandbox
+    from omniinbox.sandbox.scenario import ScenarioError
+
+    try:
+        sandbox = start_sandbox(
+            args.scenario or DEFAULT_SCENARIOS,
+            speed=args.speed,
+            live=not args.all_at_once,
+            port=args.port,
+            scale=args.scale,
+        )
+    except ScenarioError as exc:
+        raise CliError(str(exc), code=2) from None
+    except OSError as exc:
+        raise CliError(f"the sandbox cannot listen on port {args.port}: {exc.strerror or exc}") from None
+    for name in ("zendesk", "freshdesk", "zammad", "chatwoot"):
+        sandbox.server.set_fault_rate(name, args.faults)
+    if args.json:
+        print(
+            json.dumps({"port": sandbox.server.port, "accounts": [dataclasses.asdict(a) for a in sandbox.accounts]}),
+            flush=True,
+        )
+    else:
+        pace = "all at once" if args.all_at_once else f"{args.speed:g} scenario minutes per minute"
+        print(
+            f"Sandbox on http://127.0.0.1:{sandbox.server.port} (loopback only), playing"
+            f" {', '.join(s.id for s in sandbox.player.scenarios)}, {pace}."
+        )
+        print("Connect a cache to it with (the tokens are this run's own, not secrets of any real platform):")
+        for account in sandbox.accounts:
+            print(f"  {account.add_command()}")
+        print("Then: omniinbox sync --once   (Ctrl+C stops the sandbox)", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        sandbox.stop()
+        return 0
 
 
 def cmd_selfcheck(args: argparse.Namespace) -> int:
@@ -585,6 +706,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per account and round")
     p.add_argument("--allow-plaintext-secrets", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_sync)
+
+    p = sub.add_parser("reply", help="queue a reply to an item (sent by omniinbox sync)")
+    _common(p)
+    p.add_argument("item", type=int, help="the item's id (first column of search)")
+    p.add_argument("text", nargs="+")
+    p.add_argument("--note", action="store_true", help="a private note (internal comment) instead of a reply")
+    p.set_defaults(func=cmd_reply)
+
+    p = sub.add_parser("outbox", help="replies: queued, sent, and failed with the reason")
+    _common(p)
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_outbox)
+
+    p = sub.add_parser("sandbox", help="the platform simulator, for trying and training without real accounts")
+    sandbox = p.add_subparsers(title="sandbox commands", metavar="ACTION", parser_class=_Parser, required=True)
+    a = sandbox.add_parser("serve", help="serve the emulated platforms on loopback, playing scenarios")
+    a.add_argument("--scenario", action="append", default=[], help="a built-in scenario or a .toml file (repeatable)")
+    a.add_argument("--speed", type=float, default=60.0, help="scenario minutes per real minute (default 60)")
+    a.add_argument("--all-at-once", action="store_true", help="release every scenario message at once")
+    a.add_argument("--faults", type=float, default=0.0, metavar="RATE", help="share of requests answered 429/5xx")
+    a.add_argument("--scale", type=int, default=0, metavar="N", help="add N generated messages (load and soak)")
+    a.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one)")
+    a.add_argument("--json", action="store_true", help="print the accounts as one JSON object")
+    a.set_defaults(func=cmd_sandbox_serve, verbose=False)
 
     p = sub.add_parser("selfcheck", help="check what works on this machine (database, desktop, keyring)")
     p.add_argument("--json", action="store_true")
