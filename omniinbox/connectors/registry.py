@@ -125,6 +125,7 @@ def _email(account: Account, secret: str, rate: RateControl) -> Connector:
         imap=imap,
         smtp=smtp,
         folders=folders,
+        sent_folder=settings.get("sent_folder") or None,
         ca_file=settings.get("ca_file") or None,
     )
 
@@ -145,6 +146,7 @@ SPECS: dict[Channel, ChannelSpec] = {
             Setting("smtp_port", "SMTP port", default="465"),
             Setting("smtp_security", "tls or starttls", default="tls"),
             Setting("folders", "folders to read, comma-separated", default="INBOX"),
+            Setting("sent_folder", "where sent replies are filed (e.g. Sent); empty: not filed"),
             Setting("ca_file", "a CA bundle for a server with a private certificate authority"),
         ),
         _email,
