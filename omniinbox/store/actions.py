@@ -198,3 +198,54 @@ def snooze_due(cache: Cache, now_ms: int | None = None) -> int:
             tx.audit("conversation.wake", f"conversation:{cid}")
         tx.summary["conversations"] += len(due)
     return len(due)
+
+
+def set_team(cache: Cache, conversation_ids: Iterable[int], team: Team, *, user_id: int | None) -> int:
+    """Hand conversations to ``team``'s queue. Returns how many moved."""
+    ids = _conversations(cache, conversation_ids)
+    changed = 0
+    with cache.write("action", user_id=user_id) as tx:
+        for cid in ids:
+            before = tx.conn.execute("SELECT team FROM conversations WHERE id = ?", (cid,)).fetchone()[0]
+            if before == team.value:
+                continue
+            tx.conn.execute("UPDATE conversations SET team = ?, seq = ? WHERE id = ?", (team.value, tx.next_seq(), cid))
+            tx.audit("conversation.team", f"conversation:{cid}", before=before, after=team.value)
+            changed += 1
+        tx.summary["conversations"] += changed
+    return changed
+
+
+def set_sla_due(cache: Cache, conversation_ids: Iterable[int], due_ms: int | None, *, user_id: int | None) -> int:
+    """Set (or clear, with ``None``) when conversations must have been answered."""
+    ids = _conversations(cache, conversation_ids)
+    changed = 0
+    with cache.write("action", user_id=user_id) as tx:
+        for cid in ids:
+            cur = tx.conn.execute(
+                "UPDATE conversations SET sla_due_at = ?, seq = ? WHERE id = ? AND sla_due_at IS NOT ?",
+                (due_ms, tx.next_seq(), cid, due_ms),
+            )
+            if cur.rowcount:
+                changed += 1
+                tx.audit("conversation.sla", f"conversation:{cid}", due=due_ms)
+        tx.summary["conversations"] += changed
+    return changed
+
+
+def add_canned_response(
+    cache: Cache, title: str, body: str, *, team: Team | None = None, language: str = "id", user_id: int | None
+) -> int:
+    """Store a reusable reply text; ``team`` ``None``: offered to both teams."""
+    title, body = title.strip(), body.strip()
+    if not title or not body:
+        raise ActionRefused("a canned response needs a title and a text")
+    with cache.write("action", user_id=user_id) as tx:
+        cur = tx.conn.execute(
+            "INSERT INTO canned_responses (title, body, team, language, seq) VALUES (?, ?, ?, ?, ?)",
+            (title, body, team.value if team else None, language, tx.next_seq()),
+        )
+        canned_id = int(cur.lastrowid or 0)
+        tx.audit("canned.add", f"canned:{canned_id}", title=title)
+        tx.summary["canned_responses"] += 1
+    return canned_id

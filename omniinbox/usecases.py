@@ -1,0 +1,305 @@
+"""What a person does in the desktop client, as Qt-free functions of the write cache.
+
+The desktop client's task runner calls these on its single writer thread (``omniinbox.ui.tasks``);
+they read what they need through :mod:`omniinbox.store.views` and write through the audited store
+functions (:mod:`omniinbox.store.actions`, :mod:`omniinbox.store.outbox`). Actions take item ids
+(what a person selects) and act on their conversations where the action is a conversation's
+(assign, status, priority, hand-off).
+
+Also here, because the composer and the sender both need them: each channel's reply length limit
+(:data:`CHARACTER_LIMITS`) and the SLA state of a conversation (:func:`sla_state`).
+"""
+
+from __future__ import annotations
+
+import enum
+import getpass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from omniinbox.core import (
+    Channel,
+    ConversationStatus,
+    OutboxEntry,
+    Priority,
+    Role,
+    TagValue,
+    Team,
+    User,
+    Visibility,
+    to_millis,
+    utcnow,
+)
+from omniinbox.store import actions, outbox, views
+from omniinbox.store.accounts import add_user, get_user
+from omniinbox.store.cache import Cache
+
+
+class UseCaseRefused(ValueError):
+    """The action cannot be done as asked; the message says why, for people."""
+
+
+# ---------------------------------------------------------------------------------- limits
+
+# Longest reply each channel accepts, in characters; ``None``: no practical limit (mail, tickets).
+CHARACTER_LIMITS: dict[Channel, int | None] = {
+    Channel.X: 280,
+    Channel.MASTODON: 500,
+    Channel.TELEGRAM: 4096,
+    Channel.FACEBOOK: 8000,
+    Channel.INSTAGRAM: 2200,
+    Channel.YOUTUBE: 10000,
+    Channel.WHATSAPP: 4096,
+    Channel.EMAIL: None,
+    Channel.ZENDESK: None,
+    Channel.FRESHDESK: None,
+    Channel.ZAMMAD: None,
+    Channel.CHATWOOT: None,
+    Channel.LISTENING: None,
+}
+
+
+def character_limit(channel: Channel | str) -> int | None:
+    try:
+        return CHARACTER_LIMITS.get(Channel(channel))
+    except ValueError:
+        return None
+
+
+def character_count(text: str) -> int:
+    """Characters as the platforms count them: code points of the text as it will be sent."""
+    return len(text.strip())
+
+
+def reply_problem(text: str, channel: Channel | str) -> str | None:
+    """Why ``text`` cannot be sent on ``channel`` (empty, too long), or ``None``."""
+    if not text.strip():
+        return "the reply is empty"
+    limit = character_limit(channel)
+    count = character_count(text)
+    if limit is not None and count > limit:
+        return f"the reply has {count} characters; {Channel(channel).value} accepts {limit}"
+    return None
+
+
+# ---------------------------------------------------------------------------------- SLA
+
+
+class SlaKind(enum.StrEnum):
+    NONE = "none"  # no due time
+    MET = "met"  # answered, closed or snoozed: nothing is due
+    OK = "ok"
+    SOON = "soon"  # due within SOON_MS
+    OVERDUE = "overdue"
+
+
+SOON_MS = 60 * 60 * 1000
+
+
+@dataclass(frozen=True, slots=True)
+class SlaState:
+    kind: SlaKind
+    remaining_ms: int = 0  # negative when overdue
+
+
+def sla_state(due_ms: int | None, *, status: str, needs_answer: bool, now_ms: int) -> SlaState:
+    """Where a conversation stands against its due time."""
+    if due_ms is None:
+        return SlaState(SlaKind.NONE)
+    if status in (ConversationStatus.CLOSED.value, ConversationStatus.SNOOZED.value) or not needs_answer:
+        return SlaState(SlaKind.MET, due_ms - now_ms)
+    remaining = due_ms - now_ms
+    if remaining < 0:
+        return SlaState(SlaKind.OVERDUE, remaining)
+    return SlaState(SlaKind.SOON if remaining <= SOON_MS else SlaKind.OK, remaining)
+
+
+# ---------------------------------------------------------------------------------- the user
+
+
+def current_user(cache: Cache, login: str | None = None) -> User:
+    """The person at this desk: the user named ``login`` (the system login by default). When the
+    cache has no user at all, that login is created as a local administrator; when it has users
+    but not this one, the first administrator (a single workstation's owner) is used."""
+    login = login or _system_login()
+    user = get_user(cache, login)
+    if user is not None:
+        return user
+    known = views.users(cache)
+    if not known:
+        return add_user(cache, login, login, Role.ADMIN)
+    admins = sorted((u for u in known if u.role is Role.ADMIN), key=lambda u: u.id)
+    return admins[0] if admins else min(known, key=lambda u: u.id)
+
+
+def _system_login() -> str:
+    try:
+        return getpass.getuser() or "local"
+    except (KeyError, OSError):  # no login name in the environment or the password database
+        return "local"
+
+
+def working_team(user: User, chosen: Team | None = None) -> Team:
+    """The team whose judgement a Promote/Protect records: the one chosen, else the user's, else
+    the social media team."""
+    return chosen or user.team or Team.SOCIAL
+
+
+# ---------------------------------------------------------------------------------- actions
+
+
+def _conversations(cache: Cache, item_ids: Iterable[int]) -> list[int]:
+    ids = list(item_ids)
+    if not ids:
+        raise UseCaseRefused("nothing is selected")
+    conversation_ids = views.conversation_ids_for(cache, ids)
+    if not conversation_ids:
+        raise UseCaseRefused("the selected items no longer exist")
+    return conversation_ids
+
+
+def tag(cache: Cache, user: User, item_ids: Sequence[int], team: Team, value: TagValue, *, toggle: bool = True) -> int:
+    """Record ``team``'s judgement on the items. With ``toggle``, when every item already carries
+    it, it is taken off instead (pressing the key again undoes it). Returns items changed."""
+    ids = list(item_ids)
+    if not ids:
+        raise UseCaseRefused("nothing is selected")
+    if toggle:
+        current = views.tags_of(cache, ids)
+        if all(current.get(i, {}).get(team.value) == value.value for i in ids):
+            return actions.set_tag(cache, ids, team, None, user_id=user.id)
+    return actions.set_tag(cache, ids, team, value, user_id=user.id)
+
+
+def clear_tag(cache: Cache, user: User, item_ids: Sequence[int], team: Team) -> int:
+    return actions.set_tag(cache, list(item_ids), team, None, user_id=user.id)
+
+
+def assign(cache: Cache, user: User, item_ids: Sequence[int], assignee_id: int | None) -> int:
+    """Assign the items' conversations (``None``: unassign). Returns conversations changed."""
+    return actions.assign(cache, _conversations(cache, item_ids), assignee_id, user_id=user.id)
+
+
+def set_status(
+    cache: Cache, user: User, item_ids: Sequence[int], status: ConversationStatus, *, until: datetime | None = None
+) -> int:
+    if status is ConversationStatus.SNOOZED:
+        if until is None:
+            raise UseCaseRefused("snoozing needs a time to wake the conversation up")
+        if until <= utcnow():
+            raise UseCaseRefused("the wake-up time is already past")
+    return actions.set_status(
+        cache,
+        _conversations(cache, item_ids),
+        status,
+        user_id=user.id,
+        snoozed_until_ms=to_millis(until) if status is ConversationStatus.SNOOZED else None,
+    )
+
+
+def set_priority(cache: Cache, user: User, item_ids: Sequence[int], priority: Priority) -> int:
+    return actions.set_priority(cache, _conversations(cache, item_ids), priority, user_id=user.id)
+
+
+def add_label(cache: Cache, user: User, item_ids: Sequence[int], label: str) -> int:
+    try:
+        return actions.add_label(cache, list(item_ids), label, user_id=user.id)
+    except actions.ActionRefused as exc:
+        raise UseCaseRefused(str(exc)) from None
+
+
+def add_note(cache: Cache, user: User, item_ids: Sequence[int], body: str) -> int:
+    """The same note on each selected item's conversation. Returns how many notes were added."""
+    if not body.strip():
+        raise UseCaseRefused("a note cannot be empty")
+    conversation_ids = _conversations(cache, item_ids)
+    for cid in conversation_ids:
+        actions.add_note(cache, cid, body, user_id=user.id)
+    return len(conversation_ids)
+
+
+def mark_read(cache: Cache, user: User, item_ids: Sequence[int], read: bool = True) -> int:
+    return actions.mark_read(cache, list(item_ids), read, user_id=user.id)
+
+
+def handoff(cache: Cache, user: User, item_ids: Sequence[int], to_team: Team, note: str) -> int:
+    """Move the items' conversations to ``to_team``'s queue, unassigned, with a note saying why.
+    Returns conversations moved."""
+    if not note.strip():
+        raise UseCaseRefused("say in a note why the other team should take it")
+    conversation_ids = _conversations(cache, item_ids)
+    moved = actions.set_team(cache, conversation_ids, to_team, user_id=user.id)
+    actions.assign(cache, conversation_ids, None, user_id=user.id)
+    for cid in conversation_ids:
+        actions.add_note(cache, cid, note, user_id=user.id)
+    return moved
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    conversations: int
+    supervisor: User | None  # None: there is no supervisor to hand to; the priority was raised
+
+
+def escalate(cache: Cache, user: User, item_ids: Sequence[int]) -> Escalation:
+    """Raise the priority of the items' conversations by one step (up to urgent) and hand them to
+    the supervisor with the fewest open conversations."""
+    conversation_ids = _conversations(cache, item_ids)
+    facts = views.conversation_facts(cache, conversation_ids)
+    by_priority: dict[Priority, list[int]] = {}
+    for cid in conversation_ids:
+        current = facts[cid].priority if cid in facts else int(Priority.NORMAL)
+        raised = Priority(min(current + 1, int(Priority.URGENT)))
+        by_priority.setdefault(raised, []).append(cid)
+    for priority, cids in by_priority.items():
+        actions.set_priority(cache, cids, priority, user_id=user.id)
+    supervisors = [u for u in views.users(cache) if u.role is Role.SUPERVISOR]
+    supervisor = None
+    if supervisors:
+        load = views.open_assignments(cache)
+        supervisor = min(supervisors, key=lambda u: (load.get(u.id, 0), u.id))
+        actions.assign(cache, conversation_ids, supervisor.id, user_id=user.id)
+    return Escalation(len(conversation_ids), supervisor)
+
+
+# ---------------------------------------------------------------------------------- replies
+
+
+def reply(cache: Cache, user: User, item_id: int, body: str, *, private: bool = False) -> OutboxEntry:
+    """Queue a reply to ``item_id`` on its account (a private note where ``private``). It waits for
+    approval on a leader's account; the sync worker sends it."""
+    rows = views.list_rows(cache, [item_id])
+    if not rows:
+        raise UseCaseRefused("the item to reply to no longer exists")
+    row = rows[0]
+    problem = None if private else reply_problem(body, row.channel)
+    if problem is None and not body.strip():
+        problem = "the reply is empty"
+    if problem is not None:
+        raise UseCaseRefused(problem)
+    try:
+        return outbox.enqueue(
+            cache,
+            account_id=row.account_id,
+            body=body.strip(),
+            in_reply_to_item_id=item_id,
+            visibility=Visibility.PRIVATE if private else Visibility.PUBLIC,
+            user_id=user.id,
+        )
+    except outbox.OutboxRefused as exc:
+        raise UseCaseRefused(str(exc)) from None
+
+
+def retry_reply(cache: Cache, user: User, outbox_id: int) -> OutboxEntry:
+    try:
+        return outbox.retry(cache, outbox_id, user_id=user.id, now_ms=to_millis(utcnow()) or 0)
+    except outbox.OutboxRefused as exc:
+        raise UseCaseRefused(str(exc)) from None
+
+
+def cancel_reply(cache: Cache, user: User, outbox_id: int) -> OutboxEntry:
+    try:
+        return outbox.cancel(cache, outbox_id, user_id=user.id)
+    except outbox.OutboxRefused as exc:
+        raise UseCaseRefused(str(exc)) from None

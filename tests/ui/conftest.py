@@ -1,0 +1,43 @@
+"""Fixtures of the desktop client's tests: a sample cache (built once per session, copied per test),
+task runners that are always shut down, and a headless Qt platform."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any QApplication exists
+
+from ui_support import NOW, SAMPLE_ITEMS, Sample
+
+from omniinbox.core import Role
+from omniinbox.store.accounts import add_user, get_user
+from omniinbox.store.cache import Cache
+from omniinbox.ui import samples
+
+
+@pytest.fixture(scope="session")
+def sample_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "sample.sqlite"
+    with Cache.open(path) as cache:
+        add_user(cache, "admin", "Administrator", Role.ADMIN)
+        samples.fill(cache, SAMPLE_ITEMS, now=NOW)
+        cache.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
+@pytest.fixture
+def sample(sample_template: Path, tmp_path: Path) -> Iterator[Sample]:
+    """A private copy of a cache of 3,000 generated items over ten accounts, triaged."""
+    path = tmp_path / "cache.sqlite"
+    shutil.copyfile(sample_template, path)
+    cache = Cache.open(path)
+    users = {login: get_user(cache, login) for login in ("admin", "social-1", "agent-1", "supervisor-1")}
+    admin, social, agent, supervisor = users.values()
+    assert admin and social and agent and supervisor
+    yield Sample(cache, path, admin, social, agent, supervisor)
+    cache.close()
