@@ -4,12 +4,14 @@ no repeated POSTs, no weakened TLS, no secrets in any text."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from urllib.parse import quote, quote_plus
 
 import pytest
 
+from omniinbox.connectors import http
 from omniinbox.connectors.base import (
     AuthenticationError,
     ConnectorBug,
@@ -19,9 +21,12 @@ from omniinbox.connectors.base import (
     TransientError,
 )
 from omniinbox.connectors.http import (
+    BearerAuth,
     HttpClient,
     InsecureConfiguration,
+    QueryTokenAuth,
     RateControl,
+    RateInfo,
     parse_rate_headers,
     parse_retry_after,
 )
@@ -33,18 +38,31 @@ SECRET = "tok-5f4e3d2c1b0a99887766"
 
 
 class Echo(Platform):
-    """Answers /status/NNN with that status and a platform-style error body; /ok with JSON;
-    /text with something that is not JSON; counts posts."""
+    """Answers /status/NNN... with that status and a platform-style error body; /ok with JSON
+    (remembering the query and headers it came with); /text with something that is not JSON;
+    counts the posts and puts it performed."""
 
     name = "echo"
 
     def __init__(self) -> None:
         super().__init__()
         self.posts = 0
-        self.route("GET", r"/ok", lambda r: Response(body={"ok": True}))
+        self.puts = 0
+        self.seen_query: dict[str, list[str]] = {}
+        self.seen_headers: dict[str, str] = {}
+        self.route("GET", r"/ok", self.ok)
         self.route("GET", r"/text", lambda r: Response(body="<html>maintenance</html>", content_type="text/html"))
-        self.route("GET", r"/status/(?P<code>\d+)", self.status)
+        self.route("GET", r"/status/(?P<code>\d+).*", self.status)
         self.route("POST", r"/post", self.post)
+        self.route("PUT", r"/put", self.put)
+
+    def ok(self, request: Request) -> Response:
+        self.seen_query, self.seen_headers = request.query, request.headers
+        return Response(body={"ok": True})
+
+    def put(self, request: Request) -> Response:
+        self.puts += 1
+        return Response(body={"id": self.puts})
 
     def status(self, request: Request) -> Response:
         return Response(int(request.params["code"]), {"errors": [{"message": "Rate limit exceeded or nope"}]})
@@ -189,3 +207,94 @@ def test_secrets_never_reach_error_text_or_logs(
         client.get_json(f"status/404/{SECRET}")
     for text in (str(caught.value), str(in_path.value), caplog.text):
         assert SECRET not in text
+
+
+def test_the_tightest_budget_counts_and_per_ticket_budgets_do_not_block_the_host() -> None:
+    both = {"ratelimit-remaining": "0", "ratelimit-reset": "12", "zendesk-ratelimit-tickets-index": "total=100; "
+            "remaining=99; resets=50"}  # fmt: skip
+    assert parse_rate_headers(both, NOW) == RateInfo(0, NOW + 12)
+    per_ticket = {"zendesk-ratelimit-per-ticket-updates": "total=30; remaining=0; resets=468"}
+    assert parse_rate_headers(per_ticket, NOW) == RateInfo(None, None)
+    assert parse_rate_headers({}, NOW) == RateInfo(None, None)
+
+
+def test_a_platform_can_plug_in_its_own_rate_header(monkeypatch: pytest.MonkeyPatch) -> None:
+    def quota(headers: Mapping[str, str], now: float) -> RateInfo | None:
+        left = headers.get("x-quota-left")
+        return None if left is None else RateInfo(float(left), now + 30)
+
+    monkeypatch.setattr(http, "RATE_PARSERS", [*http.RATE_PARSERS, quota])
+    assert parse_rate_headers({"x-quota-left": "0", "ratelimit-remaining": "5"}, NOW) == RateInfo(0, NOW + 30)
+
+
+def test_writes_are_repeated_only_when_the_platform_said_not_now(echo: tuple[SandboxServer, Echo]) -> None:
+    server, platform = echo
+    client, waits = _client(server)
+    server.inject("POST", r"/echo/post", status=503, headers={"Retry-After": "2"})
+    assert client.send_json("POST", "post", {}) == {"id": 1} and waits == [pytest.approx(2, abs=0.2)]
+    server.inject("POST", r"/echo/post", status=503)  # no Retry-After: not repeated in place
+    with pytest.raises(TransientError):
+        client.send_json("POST", "post", {})
+    client.rate.block(client.rate_key, -1)  # forget the default wait the bare 503 left
+    for status in (500, 502, 504):  # the gateway may have passed it on: never repeated
+        server.inject("POST", r"/echo/post", status=status)
+        with pytest.raises(PermanentError, match="may or may not have done it"):
+            client.send_json("POST", "post", {})
+    assert server.count("POST", r"/echo/post") == 6 and platform.posts == 1
+
+
+def test_a_put_that_may_have_arrived_is_never_repeated(echo: tuple[SandboxServer, Echo]) -> None:
+    server, platform = echo
+    client, _ = _client(server)
+    server.inject("PUT", r"/echo/put", status=0, delay=1.0)  # done, but answered too late
+    with pytest.raises(PermanentError, match="may or may not have arrived"):
+        client.send_json("PUT", "put", {"comment": "balasan"})
+    assert server.count("PUT", r"/echo/put") == 1 and platform.puts == 1
+
+
+def test_one_budget_per_host_for_the_whole_process(echo: tuple[SandboxServer, Echo]) -> None:
+    server, _ = echo
+    first, _ = _client(server)
+    second, _ = _client(server)
+    assert first.rate is second.rate is RateControl.shared()
+    private = HttpClient(server.url("echo"), clock=lambda: NOW)
+    assert private.rate is not RateControl.shared()
+    with SandboxServer([Echo()]) as other:  # another port on the same machine: another budget
+        third, _ = _client(other)
+        server.inject("GET", r"/echo/ok", status=429, headers={"Retry-After": "600"})
+        with pytest.raises(RateLimited):
+            first.get_json("ok")
+        with pytest.raises(RateLimited):
+            second.get_json("ok")  # without a request: it knows from the first
+        assert third.get_json("ok") == {"ok": True}
+
+
+def test_tokens_in_query_or_path_never_reach_errors_or_logs(
+    echo: tuple[SandboxServer, Echo], caplog: pytest.LogCaptureFixture
+) -> None:
+    server, platform = echo
+    token = "123456789:AAH-telegram/style+token"  # characters a URL encodes
+    caplog.set_level(logging.DEBUG)
+    caplog.handler.addFilter(RedactingFilter())
+    client = HttpClient(server.url("echo"), auth=QueryTokenAuth(token), secrets=[token], retries=0,
+                        timeout=(2.0, 0.5), sleep=lambda _s: None)  # fmt: skip
+    assert client.get_json("ok") == {"ok": True}
+    assert platform.seen_query["access_token"] == [token]  # the platform got it
+    errors = []
+    for path in ("status/404", f"status/404/bot{token}/getUpdates"):
+        with pytest.raises(PermanentError) as caught:
+            client.get_json(path)
+        errors.append(str(caught.value))
+    server.inject("GET", r"/echo/ok", drop=True, times=2)
+    with pytest.raises(TransientError) as dropped:
+        client.get_json("ok")
+    errors.append(str(dropped.value))
+    for text in (*errors, caplog.text):
+        assert token not in text and quote(token, safe="") not in text and quote_plus(token) not in text
+
+
+def test_bearer_tokens_go_in_the_authorization_header(echo: tuple[SandboxServer, Echo]) -> None:
+    server, platform = echo
+    client = HttpClient(server.url("echo"), auth=BearerAuth("tok-bearer-1"))
+    client.get_json("ok")
+    assert platform.seen_headers["authorization"] == "Bearer tok-bearer-1"

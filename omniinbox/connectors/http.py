@@ -1,20 +1,40 @@
 """The HTTP part every platform connector shares: one session per account, timeouts, retries,
 per-host rate control, and errors sorted by who is at fault (see ``connectors.base``).
 
-A platform connector builds one :class:`HttpClient` for its account and calls
-:meth:`HttpClient.get_json` / :meth:`HttpClient.send_json`; it never sees ``requests`` errors.
+How a platform connector plugs in (``connectors/zendesk.py`` is the worked example):
+
+1. In its ``__init__`` it builds one :class:`HttpClient` for the account: the base URL the user
+   gave, an auth object (``requests.auth.HTTPBasicAuth``, :class:`BearerAuth`,
+   :class:`QueryTokenAuth` for Graph-style ``access_token=``, or ``headers=`` for a token header),
+   ``secrets=`` (every secret value, so it is masked wherever text leaves the client) and the
+   ``rate=`` control it was given. Extra keyword arguments (``timeout``, ``sleep``, ``clock``,
+   ``backoff``, ``retries``) are passed through so tests can make everything fast.
+2. It reads with :meth:`HttpClient.get_json` (or :meth:`HttpClient.request` +
+   :meth:`HttpClient.json_of` when it needs the headers, e.g. ``response.links`` for Link paging)
+   and writes with :meth:`HttpClient.send_json`. It never sees a ``requests`` error: everything is
+   one of the errors of ``connectors.base``.
+3. It turns bodies into ``Page`` records in plain functions that take the parsed JSON, so the
+   same functions read saved answers for ``omniinbox import`` (``parse_saved``), and reports a
+   malformed entry as a ``SyncProblem`` instead of raising.
+4. It registers a builder and its saved-answer parser in ``connectors/registry.py``, and an
+   emulation in ``omniinbox/sandbox/`` (see ``sandbox/server.py``) for its tests and the demo.
+
+What the client does for every platform:
 
 * **Retries.** urllib3's ``Retry`` (mounted on the session) retries connection failures for every
-  method (the request never reached the server) and read failures and 500/502/504 for idempotent
-  methods only, with capped exponential backoff and jitter. A POST that may have reached the
-  server is never repeated here: a reply must not go out twice.
-* **Rate control.** :class:`RateControl` remembers, per host and for the whole process, until when
-  a host asked us to wait: from ``Retry-After`` (seconds or an HTTP date) on 429 and 503, and from
-  the platform's own headers when they say nothing is left (:func:`parse_rate_headers` reads the
-  IETF ``RateLimit-*`` headers, X's ``x-rate-limit-*`` with an epoch reset, Mastodon's
-  ``X-RateLimit-Reset`` ISO time, Zendesk's ``zendesk-ratelimit-*`` and Graph's usage percentages).
-  A wait up to ``max_wait`` seconds is slept; a longer one raises ``RateLimited(retry_after=...)`` so
-  the sync engine reschedules the account instead of blocking.
+  method (the request never reached the server), and read failures and 500/502/504 for reads
+  (GET, HEAD, OPTIONS) only, with capped exponential backoff and jitter. A write (POST, and also
+  PUT/PATCH/DELETE: Zendesk adds a reply with a PUT) that may have reached the server is never
+  repeated: a reply must not go out twice. A write answered 429 or 503 *with* ``Retry-After`` was
+  refused, not performed, and is repeated after that wait.
+* **Rate control.** :class:`RateControl` remembers, per host and for the whole process
+  (:meth:`RateControl.shared`), until when a host asked us to wait: from ``Retry-After`` (seconds
+  or an HTTP date) on 429 and 503, and from the platform's own headers when they say nothing is
+  left (:func:`parse_rate_headers` reads the IETF ``RateLimit-*`` headers, X's ``x-rate-limit-*``
+  with an epoch reset, Mastodon's ``X-RateLimit-Reset`` ISO time, Zendesk's
+  ``zendesk-ratelimit-*``, Freshdesk's ``X-Ratelimit-Remaining`` and Graph's usage percentages;
+  the most restrictive one counts). A wait up to ``max_wait`` seconds is slept; a longer one raises
+  ``RateLimited(retry_after=...)`` so the sync engine reschedules the account instead of blocking.
 * **Errors.** 401 -> ``AuthenticationError``; 403 -> ``PermissionDenied``; 429 -> ``RateLimited``;
   5xx, timeouts, resets -> ``TransientError``; other 4xx -> ``PermanentError`` with the platform's
   own message; TLS certificate failures -> ``PermanentError`` (retrying will not fix them); a body that
@@ -38,7 +58,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -60,7 +80,9 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = f"OmniInbox/{__version__} (+desktop inbox)"
 DEFAULT_TIMEOUT = (5.0, 30.0)  # connect, read
-_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+# Methods repeated after a timeout or a 5xx. Only reads: a PUT or DELETE may be idempotent by the
+# book, but Zendesk adds a comment with a PUT, and a reply must never be posted twice.
+_REPEATABLE = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class InsecureConfiguration(ValueError):
@@ -122,25 +144,61 @@ class RateInfo:
     reset_at: float | None  # epoch seconds when the budget refills
 
 
-def parse_rate_headers(headers: Mapping[str, str], now: float) -> RateInfo:
-    """What a response's rate headers say, whichever platform's style they use.
+RateParser = Callable[[Mapping[str, str], float], RateInfo | None]
 
-    ``requests`` headers are case-insensitive; plain dicts should use lower-case names."""
-    # Zendesk on some writes: "zendesk-ratelimit-tickets-index: total=100; remaining=99; resets=50"
+
+def _zendesk_budgets(headers: Mapping[str, str], now: float) -> RateInfo | None:
+    """Zendesk on some endpoints: ``zendesk-ratelimit-tickets-index: total=100; remaining=99; resets=50``
+    (several such headers may come at once: the tightest counts). A per-ticket budget
+    (``zendesk-ratelimit-per-ticket-updates``) concerns one ticket, not the host: it is left out."""
+    found: list[RateInfo] = []
     for name, value in headers.items():
-        if name.lower().startswith("zendesk-ratelimit"):
+        lower = name.lower()
+        if lower.startswith("zendesk-ratelimit") and "per-ticket" not in lower:
             parts = dict(p.strip().split("=", 1) for p in value.split(";") if "=" in p)
             remaining = _number(parts.get("remaining"))
             resets = _number(parts.get("resets"))
             if remaining is not None:
-                return RateInfo(remaining, None if resets is None else now + resets)
-    # Graph: JSON usage percentages; 100 means throttled. The business header may say how long.
+                found.append(RateInfo(remaining, None if resets is None else now + resets))
+    return _tightest(found)
+
+
+def _graph_budget(headers: Mapping[str, str], now: float) -> RateInfo | None:
+    """Graph: JSON usage percentages; 100 means throttled. The business header may say how long."""
     usage = _first(headers, "x-business-use-case-usage", "x-app-usage", "x-ad-account-usage")
-    if usage is not None:
-        return _graph_usage(usage, now)
+    return None if usage is None else _graph_usage(usage, now)
+
+
+def _counter_budget(headers: Mapping[str, str], now: float) -> RateInfo | None:
+    """IETF draft / Zendesk ``ratelimit-*`` (reset in seconds), X ``x-rate-limit-*`` (reset in
+    epoch seconds), Mastodon ``X-RateLimit-*`` (reset an ISO time), Freshdesk
+    ``X-Ratelimit-Remaining`` (no reset: the 429 that follows says how long)."""
     remaining = _number(_first(headers, "ratelimit-remaining", "x-rate-limit-remaining", "x-ratelimit-remaining"))
     reset = _first(headers, "ratelimit-reset", "x-rate-limit-reset", "x-ratelimit-reset")
+    if remaining is None and reset is None:
+        return None
     return RateInfo(remaining, _reset_at(reset, now))
+
+
+RATE_PARSERS: list[RateParser] = [_zendesk_budgets, _graph_budget, _counter_budget]
+"""The rate-header parsers every response goes through. A platform with headers of its own
+appends a function ``(headers, now) -> RateInfo | None`` here when its module is imported."""
+
+
+def _tightest(infos: Sequence[RateInfo]) -> RateInfo | None:
+    known = [i for i in infos if i.remaining is not None]
+    if not known:
+        return infos[0] if infos else None
+    return min(known, key=lambda i: (i.remaining, -(i.reset_at or 0.0)))
+
+
+def parse_rate_headers(headers: Mapping[str, str], now: float) -> RateInfo:
+    """What a response's rate headers say, whichever platform's style they use; when several
+    budgets are reported at once, the one with the least left.
+
+    ``requests`` headers are case-insensitive; plain dicts should use lower-case names."""
+    infos = [info for parser in RATE_PARSERS if (info := parser(headers, now)) is not None]
+    return _tightest(infos) or RateInfo(None, None)
 
 
 def _graph_usage(value: str, now: float) -> RateInfo:
@@ -175,10 +233,21 @@ class RateControl:
     """Until when each host asked us to wait. One per process (or per test), shared by every
     client so that two accounts on one platform spend one budget."""
 
+    _shared: RateControl | None = None
+    _shared_lock = threading.Lock()
+
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
         self._lock = threading.Lock()
         self._blocked_until: dict[str, float] = {}
+
+    @classmethod
+    def shared(cls) -> RateControl:
+        """The process's rate control (real time): what clients use unless given another."""
+        with cls._shared_lock:
+            if cls._shared is None:
+                cls._shared = cls()
+            return cls._shared
 
     def wait_for(self, host: str) -> float:
         """Seconds to wait before the next request to ``host``."""
@@ -197,6 +266,36 @@ class RateControl:
         if info.remaining is not None and info.remaining <= 0 and info.reset_at is not None:
             self.block(host, info.reset_at - now)
         return info
+
+
+# ---------------------------------------------------------------------------------- auth
+
+
+class BearerAuth(requests.auth.AuthBase):
+    """``Authorization: Bearer TOKEN`` (OAuth access tokens, X, Mastodon)."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        return request
+
+
+class QueryTokenAuth(requests.auth.AuthBase):
+    """The token as a query parameter (Graph's ``access_token=``). Error texts never show a query
+    string, and the client registers the token (and its URL-encoded forms) with the redactor."""
+
+    def __init__(self, token: str, param: str = "access_token") -> None:
+        self.token = token
+        self.param = param
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        parts = urlsplit(request.url or "")
+        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != self.param]
+        query.append((self.param, self.token))
+        request.url = urlunsplit(parts._replace(query=urlencode(query)))
+        return request
 
 
 # ---------------------------------------------------------------------------------- client
@@ -267,11 +366,16 @@ class HttpClient:
             raise InsecureConfiguration(f"refusing plain http to {parts.hostname}: use https")
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.host = parts.hostname
+        # Rate budgets are per host and port (two sandboxes on one machine are two platforms).
+        self.rate_key = parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"
         for secret in secrets:
-            if secret:
-                REDACTOR.add(secret)
+            if secret:  # as given, and as it reads inside a URL (urllib3 logs request lines)
+                for form in {secret, quote(secret, safe=""), quote_plus(secret), quote(secret)}:
+                    REDACTOR.add(form)
         self.timeout = timeout
-        self.rate = rate or RateControl(clock)
+        if rate is None:  # the process's shared control; a test clock gets a private one
+            rate = RateControl.shared() if clock is time.time else RateControl(clock)
+        self.rate = rate
         self.max_wait = max_wait
         self._clock = clock
         self._sleep = sleep
@@ -288,7 +392,7 @@ class HttpClient:
             read=retries,
             status=retries,
             other=0,
-            allowed_methods=_IDEMPOTENT,
+            allowed_methods=_REPEATABLE,
             status_forcelist=(500, 502, 504),  # 429 and 503 are ours: they may ask for long waits
             backoff_factor=backoff,
             backoff_max=20.0,
@@ -307,9 +411,9 @@ class HttpClient:
         """``path`` under the base URL; an absolute URL (a platform's next-page link) is accepted
         only on the same host, so credentials never go elsewhere."""
         url = urljoin(self.base_url, path.lstrip("/")) if "://" not in path else path
-        host = urlsplit(url).hostname
-        if host != self.host:
-            raise ConnectorBug(f"the platform pointed us at another host ({host}); not following it")
+        parts, base = urlsplit(url), urlsplit(self.base_url)
+        if (parts.scheme, parts.hostname, parts.port) != (base.scheme, base.hostname, base.port):
+            raise ConnectorBug(f"the platform pointed us at another host ({parts.hostname}); not following it")
         return url
 
     def _where(self, method: str, url: str) -> str:
@@ -337,7 +441,7 @@ class HttpClient:
         url = self.url(path)
         where = self._where(method, url)
         for attempt in range(1, attempts + 1):
-            wait = self.rate.wait_for(self.host)
+            wait = self.rate.wait_for(self.rate_key)
             if wait > self.max_wait:
                 raise RateLimited(f"{where}: the platform asks to wait {wait:.0f} s", retry_after=wait)
             if wait > 0:
@@ -349,7 +453,7 @@ class HttpClient:
             except requests.exceptions.SSLError as exc:
                 raise PermanentError(f"{where}: the TLS certificate check failed ({_short(exc)})") from None
             except (requests.exceptions.Timeout, requests.exceptions.ConnectionError) as exc:
-                if method not in _IDEMPOTENT and not _before_sending(exc):
+                if method not in _REPEATABLE and not _before_sending(exc):
                     # The request may have arrived: repeating it could post a reply twice.
                     raise PermanentError(
                         f"{where}: {_network_reason(exc)} after the request was sent; it may or may not"
@@ -358,32 +462,42 @@ class HttpClient:
                 raise TransientError(f"{where}: {_network_reason(exc)}") from None
             except requests.exceptions.RequestException as exc:
                 raise ConnectorBug(f"{where}: {type(exc).__name__}: {_short(exc)}") from None
-            self.rate.observe(self.host, response.headers)
+            self.rate.observe(self.rate_key, response.headers)
             status = response.status_code
             if 200 <= status < 300 or status in ok:
                 return response
             if status in (429, 503):
-                retry_after = parse_retry_after(response.headers.get("Retry-After"), self._clock())
+                said = parse_retry_after(response.headers.get("Retry-After"), self._clock())
+                retry_after = said
                 if retry_after is None:
-                    retry_after = max(self.rate.wait_for(self.host), 0.0) or (30.0 if status == 429 else 5.0)
-                self.rate.block(self.host, retry_after)
-                if attempt < attempts and retry_after <= self.max_wait:
+                    retry_after = max(self.rate.wait_for(self.rate_key), 0.0) or (30.0 if status == 429 else 5.0)
+                self.rate.block(self.rate_key, retry_after)
+                # A write is repeated only when the platform said "not now, in N seconds": then it
+                # refused the request. A bare 503 may come from a proxy after the write was done.
+                repeat = method in _REPEATABLE or said is not None
+                if repeat and attempt < attempts and retry_after <= self.max_wait:
                     log.info("%s: %s, waiting %.1f s", where, status, retry_after)
                     continue  # the wait happens at the top of the loop
                 message = f"{where}: {'rate limited' if status == 429 else 'service unavailable'} ({status})"
                 if status == 429:
                     raise RateLimited(message, retry_after=retry_after)
                 raise TransientError(message, retry_after=retry_after)
-            raise self._error(status, where, response)
+            raise self._error(status, where, response, repeatable=method in _REPEATABLE)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _error(self, status: int, where: str, response: requests.Response) -> ConnectorError:
+    def _error(self, status: int, where: str, response: requests.Response, *, repeatable: bool) -> ConnectorError:
         said = REDACTOR(_platform_message(response))
         text = f"{where}: {status} {said}".rstrip()
         if status == 401:
             return AuthenticationError(text)
         if status == 403:
             return PermissionDenied(text)
+        if status >= 500 and not repeatable:
+            # A gateway error on a write says nothing about whether the platform did it.
+            return PermanentError(
+                f"{text}; the platform may or may not have done it, so it is not repeated automatically:"
+                " check on the platform, then retry"
+            )
         if status >= 500:
             return TransientError(text)
         return PermanentError(text)

@@ -191,7 +191,9 @@ class SandboxServer:
     def inject(self, method: str, path_pattern: str, *, status: int = 503, headers: dict[str, str] | None = None,
                body: Any = None, delay: float = 0.0, drop: bool = False, times: int = 1) -> None:  # fmt: skip
         """The next ``times`` requests matching ``method`` and the full path pattern (prefix
-        included, e.g. ``/zendesk/api/v2/users/me.json``) get this fault instead of an answer."""
+        included, e.g. ``/zendesk/api/v2/users/me.json``) get this fault instead of an answer.
+        ``status=0`` with a ``delay`` is a late answer: the platform does the work and answers
+        after ``delay`` seconds (a client that gave up has still, say, posted its reply)."""
         fault = Fault(method.upper(), re.compile(path_pattern), status, headers or {}, body, delay, drop, times)
         with self._lock:
             self._faults.append(fault)
@@ -253,7 +255,7 @@ class SandboxServer:
         remaining, reset_in = platform.spend()
         response.headers = {**platform.rate_headers(remaining, reset_in), **response.headers}
         self._log(LoggedRequest(name, method, path, request.query, body, response.status))
-        return response, None
+        return response, fault  # a pure delay (status 0) still applies
 
     def _answer(self, platform: Platform, request: Request) -> Response:
         if not platform.authorize(request):
