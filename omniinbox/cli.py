@@ -23,7 +23,7 @@ from typing import Any, TextIO
 from omniinbox import __version__, paths
 from omniinbox.connectors.base import CheckResult, Connector, ConnectorError
 from omniinbox.connectors.http import RateControl
-from omniinbox.connectors.registry import NoConnector, build_connector, check_settings, spec_for
+from omniinbox.connectors.registry import NoConnector, build_connector, check_settings, importable_channels, spec_for
 from omniinbox.core import Account, Channel, OwnerKind, TagValue, Team, Visibility
 from omniinbox.secrets import REDACTOR, RedactingFilter, SecretStore, SecretsUnavailable
 from omniinbox.store import outbox, queries
@@ -633,7 +633,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="import mail files or saved API responses into the cache")
     _common(p)
     p.add_argument(
-        "--channel", required=True, help="email (.eml, mbox, Maildir), or zendesk (saved API answers: .json, .jsonl)"
+        "--channel",
+        required=True,
+        help=f"one of: {importable_channels()}; saved API answers are .json (one answer or a list) or .jsonl",
     )
     p.add_argument("--account", help="the account to file the items under (default: CHANNEL:import)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")

@@ -1,8 +1,15 @@
 """Which channels have a connector, what an account of each needs, and how to build one.
 
 The command line and the desktop's accounts dialog ask :func:`spec_for` what to prompt for
-(the secret's name, the settings); the sync engine's ``connector_for`` is :func:`build_connector`.
+(the secret's name, the settings); the sync engine's ``connector_for`` is :func:`build_connector`;
+``omniinbox import --channel C`` reads saved API answers with ``spec_for(C).parse_saved``.
 Platform modules are imported only when a connector of theirs is built.
+
+A new platform adds one :class:`ChannelSpec` (here in :data:`SPECS`, or with :func:`register`
+from its own module): a builder ``(account, secret, rate) -> Connector`` that imports the
+connector module lazily, the settings an account needs, and, if saved answers of the platform
+can be imported, a ``parse_saved(body) -> Page``. Every connector built here shares the
+process's :meth:`RateControl.shared`, so two accounts on one host spend one budget.
 """
 
 from __future__ import annotations
@@ -201,6 +208,18 @@ class NoConnector(LookupError):
     """A channel without a connector in this version."""
 
 
+def importable_channels() -> str:
+    """The channels ``omniinbox import`` reads, in words: mail files, and every channel with a
+    saved-answer parser."""
+    saved = sorted(c.value for c, s in SPECS.items() if s.parse_saved)
+    return ", ".join(["email (.eml, mbox, Maildir)", *saved])
+
+
+def register(spec: ChannelSpec) -> None:
+    """Add (or replace) the spec of ``spec.channel``."""
+    SPECS[spec.channel] = spec
+
+
 def spec_for(channel: Channel) -> ChannelSpec:
     spec = SPECS.get(channel)
     if spec is None:
@@ -230,4 +249,4 @@ def build_connector(account: Account, secret: str | None, *, rate: RateControl |
         raise AuthenticationError(f"account {account.key}: no secret is stored for it (add it again to set one)")
     if spec.url_label and not account.base_url:
         raise PermanentError(f"account {account.key}: no address ({spec.url_label})")
-    return spec.build(account, secret, rate or RateControl())
+    return spec.build(account, secret, rate or RateControl.shared())

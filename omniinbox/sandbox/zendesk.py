@@ -8,6 +8,11 @@ writes, in the shapes recorded from real accounts (see ``../shared/corpus/zendes
   (``meta.has_more``; ``links.next`` is given even when there is no more, as Zendesk does)
 * ``PUT  /api/v2/tickets/{id}.json`` with ``{"ticket": {"comment": {"body", "public"}}}``
 
+Rate headers as recorded: ``ratelimit-limit/remaining/reset`` and ``x-rate-limit(-remaining)`` on
+every answer, and ``zendesk-ratelimit-per-ticket-updates: total=30; remaining=N; resets=S`` on
+ticket updates (30 updates per ticket in 10 minutes; the 31st is answered 429 with
+``Retry-After``, as Zendesk does).
+
 Each scenario thread on the ``zendesk`` platform is a ticket: its first event opens it, later
 events and accepted replies are its comments. Ids are stable numbers derived from the player's
 sequence (comments get 14 digits, as real ones do). Credentials: ``email/token:TOKEN`` in Basic
@@ -19,6 +24,8 @@ from __future__ import annotations
 import base64
 import binascii
 import html
+import threading
+import time
 import zlib
 from datetime import UTC, datetime
 from typing import Any
@@ -59,6 +66,9 @@ class ZendeskPlatform(Platform):
         self.subdomain = subdomain
         self._deleted: dict[int, int] = {}  # ticket id -> the change number of its deletion
         self._changes = 0
+        self._updates: dict[int, list[float]] = {}  # ticket id -> times of its recent updates
+        self._updates_lock = threading.Lock()
+        self.audit_in_answers = True  # False: updates answer without the audit (clients must read back)
         self.route("GET", r"/api/v2/users/me\.json", self.me)
         self.route("GET", r"/api/v2/incremental/tickets/cursor\.json", self.export)
         self.route("GET", r"/api/v2/tickets/(?P<id>\d+)/comments\.json", self.comments)
@@ -80,6 +90,27 @@ class ZendeskPlatform(Platform):
 
     def unauthorized(self) -> Response:
         return Response(401, {"error": "Couldn't authenticate you"})
+
+    def rate_headers(self, remaining: int, reset_in: float) -> dict[str, str]:
+        return {
+            **super().rate_headers(remaining, reset_in),
+            "x-rate-limit": str(self.budget_per_minute),
+            "x-rate-limit-remaining": str(remaining),
+        }
+
+    def _ticket_update_budget(self, ticket_id: int) -> dict[str, str]:
+        """Count an update of ``ticket_id`` against Zendesk's per-ticket budget (30 per 10 min);
+        raise the 429 Zendesk answers when it is spent."""
+        with self._updates_lock:
+            now = time.time()
+            recent = [t for t in self._updates.get(ticket_id, []) if now - t < 600]
+            resets = int(600 - (now - recent[0])) + 1 if recent else 600
+            if len(recent) >= 30:
+                raise HttpError(429, {"error": "TooManyRequests", "description": "per ticket update limit"},
+                                {"Retry-After": str(resets)})  # fmt: skip
+            recent.append(now)
+            self._updates[ticket_id] = recent
+            return {"zendesk-ratelimit-per-ticket-updates": f"total=30; remaining={30 - len(recent)}; resets={resets}"}
 
     # ------------------------------------------------------------------ the model
 
@@ -227,18 +258,20 @@ class ZendeskPlatform(Platform):
             raise HttpError(422, {"error": "RecordInvalid", "description": "Record validation errors",
                                   "details": {"base": [{"description": "Comment: body is required"}]}})  # fmt: skip
         public = bool(comment.get("public", True))
+        budget = self._ticket_update_budget(ticket_id)
         account = events[0].account.id
         reply = self.player.add_reply(account, events[-1].event.id, str(comment["body"]), kind="ticket_comment",
                                       visibility="public" if public else "private")  # fmt: skip
         threads = self._threads()
         made = self._comment(reply)
         made["public"] = public
-        return Response(body={
-            "ticket": self._ticket(ticket_id, threads[ticket_id]),
-            "audit": {"id": made["audit_id"], "ticket_id": ticket_id, "created_at": made["created_at"],
-                      "author_id": AGENT_ID, "events": [{"id": made["id"], "type": "Comment", "body": made["body"],
-                                                          "public": public, "author_id": AGENT_ID}]},
-        })  # fmt: skip
+        answer: dict[str, Any] = {"ticket": self._ticket(ticket_id, threads[ticket_id])}
+        if self.audit_in_answers:
+            answer["audit"] = {"id": made["audit_id"], "ticket_id": ticket_id, "created_at": made["created_at"],
+                               "author_id": AGENT_ID, "events": [{"id": made["id"], "type": "Comment",
+                                                                  "body": made["body"], "public": public,
+                                                                  "author_id": AGENT_ID}]}  # fmt: skip
+        return Response(body=answer, headers=budget)
 
     # ------------------------------------------------------------------ for tests and the trainer
 

@@ -1,4 +1,5 @@
-"""Importing files (mail files today; saved API responses as their connectors arrive).
+"""Importing files: mail files, and saved API answers of every channel whose registry entry
+(``connectors/registry.py``) names a ``parse_saved`` function.
 
 A file import is a connector like any other: each file is a *stream*, its cursor is the number
 of messages already committed, and the sync engine commits each page with that cursor. A killed
@@ -19,7 +20,7 @@ from typing import Any
 
 from omniinbox.connectors.base import CheckResult, ConnectorBug, ConnectorError, PermanentError
 from omniinbox.connectors.mail import MailEntry, MailParseError, envelope_time, iter_mail_source, parse_message
-from omniinbox.connectors.registry import SPECS
+from omniinbox.connectors.registry import SPECS, importable_channels
 from omniinbox.core import Account, Channel, Item, OutgoingReply, Page, Receipt, SyncProblem, utcnow
 from omniinbox.store.accounts import ensure_account
 from omniinbox.store.cache import Cache
@@ -153,10 +154,8 @@ def check_supported(channel: Channel) -> None:
         return
     spec = SPECS.get(channel)
     if spec is None or spec.parse_saved is None:
-        saved = sorted(c.value for c, s in SPECS.items() if s.parse_saved)
-        ready = ", ".join(["email (.eml, mbox, Maildir)", *saved])
         raise UnsupportedImport(
-            f"importing saved {channel.value} responses is not supported yet; supported now: {ready}"
+            f"importing saved {channel.value} responses is not supported yet; supported now: {importable_channels()}"
         )
 
 
