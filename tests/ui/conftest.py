@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from omniinbox.core import Role
 from omniinbox.store.accounts import add_user, get_user
 from omniinbox.store.cache import Cache
 from omniinbox.ui import samples
+from omniinbox.ui.tasks import TaskRunner
 
 
 @pytest.fixture(scope="session")
@@ -41,3 +43,21 @@ def sample(sample_template: Path, tmp_path: Path) -> Iterator[Sample]:
     assert admin and social and agent and supervisor
     yield Sample(cache, path, admin, social, agent, supervisor)
     cache.close()
+
+
+@pytest.fixture
+def runner(sample: Sample, qapp: object) -> Iterator[TaskRunner]:
+    """A real task runner (writer thread, reader pool) on the sample; shut down after the test.
+    The poll is off: tests call ``poll_changes()`` when they mean it."""
+    r = TaskRunner(sample.cache, poll_ms=0)
+    yield r
+    r.shutdown()
+    assert not [t for t in threading.enumerate() if t.name.startswith("omniinbox-")], "threads left running"
+
+
+@pytest.fixture
+def sync_runner(sample: Sample, qapp: object) -> Iterator[TaskRunner]:
+    """A task runner that runs every task at once on the calling thread."""
+    r = TaskRunner(sample.cache, synchronous=True)
+    yield r
+    r.shutdown()
