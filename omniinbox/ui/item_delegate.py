@@ -1,0 +1,225 @@
+"""Paints the item list's rows: one fixed-height line per item, drawn with the painter (no widgets,
+no rich text: message text is drawn as plain text, elided to the column).
+
+Columns (see :class:`omniinbox.ui.models.item_list.Column`): a channel pill with a priority bar,
+the author with a KOL mark and follower count, the excerpt, the account with a mark for leaders'
+personal accounts, the age, both teams' Promote/Protect tags side by side (each team keeps its
+slot so the columns line up), the assignee and the SLA state. Unread items are bold.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+
+from omniinbox.store.views import ListRow
+from omniinbox.ui import format as fmt
+from omniinbox.ui.models.item_list import Column, ItemListModel
+from omniinbox.usecases import SlaKind
+
+CHANNEL_COLORS: dict[str, str] = {
+    "x": "#333333",
+    "facebook": "#1877f2",
+    "instagram": "#c13584",
+    "youtube": "#cc0000",
+    "mastodon": "#6364ff",
+    "telegram": "#229ed9",
+    "whatsapp": "#128c7e",
+    "email": "#5f6b7a",
+    "zendesk": "#03363d",
+    "freshdesk": "#25c16f",
+    "zammad": "#d7a41c",
+    "chatwoot": "#1f93ff",
+    "listening": "#7a5c3e",
+}
+CHANNEL_SHORT: dict[str, str] = {
+    "x": "X",
+    "facebook": "FB",
+    "instagram": "IG",
+    "youtube": "YT",
+    "mastodon": "MA",
+    "telegram": "TG",
+    "whatsapp": "WA",
+    "email": "@",
+    "zendesk": "ZD",
+    "freshdesk": "FD",
+    "zammad": "ZM",
+    "chatwoot": "CW",
+    "listening": "LI",
+}
+PROMOTE_COLOR = QColor("#2e7d32")
+PROTECT_COLOR = QColor("#c62828")
+KOL_COLOR = QColor("#b7791f")
+LEADER_COLOR = QColor("#6a1b9a")
+PRIORITY_COLORS = {2: QColor("#ef8a00"), 3: QColor("#d32f2f")}
+SLA_COLORS = {SlaKind.OVERDUE: QColor("#d32f2f"), SlaKind.SOON: QColor("#ef8a00")}
+PAD = 6
+
+
+class ItemDelegate(QStyledItemDelegate):
+    """See the module docstring. ``row_height()`` is the one height every row has."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._small = QFont()
+        self._small.setPointSizeF(max(self._small.pointSizeF() * 0.82, 6.0))
+
+    def row_height(self, font: QFont) -> int:
+        return QFontMetrics(font).height() + 12
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        return QSize(super().sizeHint(option, index).width(), self.row_height(option.font))
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.text = ""
+        widget = opt.widget
+        style = widget.style() if widget is not None else None
+        painter.save()
+        try:
+            if style is not None:
+                style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, opt, painter, widget)
+            selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+            role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+            text_color = opt.palette.color(role)
+            dim = QColor(text_color)
+            dim.setAlphaF(0.6)
+            row = index.data(ItemListModel.RowRole)
+            rect = opt.rect.adjusted(PAD, 0, -PAD, 0)
+            column = Column(index.column())
+            if row is None:
+                self._placeholder(painter, rect, column, index, dim)
+                return
+            font = QFont(opt.font)
+            font.setBold(not row.is_read)
+            painter.setFont(font)
+            painter.setPen(text_color)
+            model = index.model()
+            self._paint_cell(painter, rect, column, row, text_color, dim, model)
+        finally:
+            painter.restore()
+
+    # ------------------------------------------------------------------ cells
+
+    def _placeholder(self, painter: QPainter, rect: QRect, column: Column, index: QModelIndex | QPersistentModelIndex,
+                     dim: QColor) -> None:  # fmt: skip
+        if column is Column.TEXT:
+            painter.setPen(dim)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, str(index.data()))
+            return
+        bar = QRect(rect.left(), rect.center().y() - 3, max(rect.width() * 2 // 3, 4), 6)
+        faint = QColor(dim)
+        faint.setAlphaF(0.15)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(faint)
+        painter.drawRoundedRect(bar, 3, 3)
+
+    def _paint_cell(self, painter: QPainter, rect: QRect, column: Column, row: ListRow, text: QColor, dim: QColor,
+                    model: object) -> None:  # fmt: skip
+        middle = Qt.AlignmentFlag.AlignVCenter
+        if column is Column.CHANNEL:
+            if row.priority in PRIORITY_COLORS:
+                painter.fillRect(
+                    QRect(rect.left() - PAD, rect.top() + 2, 3, rect.height() - 4), PRIORITY_COLORS[row.priority]
+                )
+            label = CHANNEL_SHORT.get(row.channel, row.channel[:2].upper())
+            self._badge(painter, rect, label, QColor(CHANNEL_COLORS.get(row.channel, "#777777")))
+            name = fmt.channel_name(row.channel)
+            x = rect.left() + self._badge_width(label) + 4
+            painter.setPen(dim)
+            self._text(painter, QRect(x, rect.top(), rect.right() - x, rect.height()), name)
+        elif column is Column.AUTHOR:
+            right = rect.right()
+            normal = QFont(painter.font())
+            followers = fmt.count(row.followers)
+            painter.setFont(self._small)
+            if followers:
+                width = QFontMetrics(self._small).horizontalAdvance(followers)
+                painter.setPen(dim)
+                painter.drawText(QRect(right - width, rect.top(), width, rect.height()), middle, followers)
+                right -= width + 4
+            if row.is_kol:
+                kol = self.tr("KOL")
+                width = self._badge_width(kol)
+                self._badge(painter, QRect(right - width, rect.top(), width, rect.height()), kol, KOL_COLOR)
+                right -= width + 4
+            painter.setFont(normal)
+            painter.setPen(text)
+            author = row.author if row.direction == "in" else "↩ " + row.author
+            self._text(painter, QRect(rect.left(), rect.top(), right - rect.left(), rect.height()), author)
+        elif column is Column.TEXT:
+            painter.setPen(text if row.direction == "in" else dim)
+            self._text(painter, rect, row.excerpt)
+        elif column is Column.ACCOUNT:
+            right = rect.right()
+            if row.is_leader_account:
+                mark = self.tr("Leader")
+                width = self._badge_width(mark)
+                self._badge(painter, QRect(right - width, rect.top(), width, rect.height()), mark, LEADER_COLOR)
+                right -= width + 4
+            painter.setPen(dim)
+            self._text(painter, QRect(rect.left(), rect.top(), right - rect.left(), rect.height()), row.account_name)
+        elif column is Column.AGE:
+            now = model.now_ms() if isinstance(model, ItemListModel) else fmt.now_ms()
+            painter.setPen(dim)
+            painter.drawText(rect, middle | Qt.AlignmentFlag.AlignRight, fmt.age(row.created_at, now))
+        elif column is Column.TAGS:
+            half = rect.width() // 2
+            for n, team in enumerate(("social", "contact_center")):
+                slot = QRect(rect.left() + n * half, rect.top(), half - 4, rect.height())
+                value = row.tags.get(team)
+                label = f"{fmt.team_short(team)} {fmt.tag_name(value)}" if value else fmt.team_short(team)
+                if value:
+                    self._badge(painter, slot, label, PROMOTE_COLOR if value == "promote" else PROTECT_COLOR, fit=slot)
+                else:
+                    faint = QColor(dim)
+                    faint.setAlphaF(0.3)
+                    painter.setPen(faint)
+                    painter.setFont(self._small)
+                    painter.drawText(slot, middle, label + " –")
+        elif column is Column.ASSIGNEE:
+            painter.setPen(text if row.assignee else dim)
+            self._text(painter, rect, row.assignee or "—")
+        elif column is Column.SLA:
+            state = model.sla(row) if isinstance(model, ItemListModel) else None
+            if state is None or state.kind is SlaKind.NONE:
+                return
+            color = SLA_COLORS.get(state.kind)
+            painter.setPen(color if color is not None else dim)
+            if state.kind is SlaKind.OVERDUE:
+                bold = QFont(painter.font())
+                bold.setBold(True)
+                painter.setFont(bold)
+            self._text(painter, rect, fmt.sla_text(state))
+
+    def _text(self, painter: QPainter, rect: QRect, text: str) -> None:
+        if rect.width() <= 0:
+            return
+        elided = painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, rect.width())
+        painter.drawText(rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextSingleLine,
+                         elided)  # fmt: skip
+
+    def _badge_width(self, label: str) -> int:
+        return QFontMetrics(self._small).horizontalAdvance(label) + 10
+
+    def _badge(self, painter: QPainter, rect: QRect, label: str, color: QColor, *, fit: QRect | None = None) -> None:
+        metrics = QFontMetrics(self._small)
+        width = self._badge_width(label)
+        if fit is not None:
+            width = min(width, fit.width())
+            label = metrics.elidedText(label, Qt.TextElideMode.ElideRight, max(width - 8, 0))
+        height = metrics.height() + 2
+        box = QRect(rect.left(), rect.center().y() - height // 2 + 1, width, height)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(color)
+        painter.drawRoundedRect(box, 4, 4)
+        painter.setPen(QColor("#ffffff"))
+        painter.setFont(self._small)
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
+        painter.restore()

@@ -1,0 +1,491 @@
+"""The item list: a lazy table model that holds item ids, not rows.
+
+The model keeps the ids of the list in order (newest first, strictly descending: item ids are
+time-ordered) in an ``array`` of 64-bit integers, a million of them in 8 MB. Ids arrive page by
+page from its :class:`IdSource` as the view scrolls (``canFetchMore``/``fetchMore``). Display rows
+(:class:`omniinbox.store.views.ListRow`) are read in windows of :data:`WINDOW` ids on the task
+runner's reader pool when the view first asks for one of them, and kept in a bounded cache keyed
+by item id; until a window arrives its rows show a placeholder.
+
+Changes announced by the task runner mark the cached rows stale: they keep showing while their
+windows are read again, for the rows the view actually paints. New items that match the list are
+inserted where they belong (new ones at the top); rows that stop matching stay until the list is
+reloaded, so nothing jumps away under the pointer.
+
+Roles: Qt's display, tool tip and font roles, and :attr:`ItemListModel.ItemIdRole`,
+:attr:`RowRole` (the ``ListRow``, or ``None`` while it loads).
+
+Signals:
+    loaded(int): a page of ids arrived (its size); ``0`` when the list is complete.
+    rows_loaded(): a window of rows arrived.
+"""
+
+from __future__ import annotations
+
+import enum
+import sqlite3
+from array import array
+from bisect import bisect_left
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QFont
+
+from omniinbox.core import from_millis
+from omniinbox.store import views
+from omniinbox.store.views import ListFilter, ListRow
+from omniinbox.ui import format as fmt
+from omniinbox.ui.tasks import Changes, Task, TaskRunner
+from omniinbox.usecases import SlaState, sla_state
+
+WINDOW = 100  # rows read at once
+ID_PAGE = 500  # ids per fetchMore
+MAX_CACHED_ROWS = 6000
+MAX_MIDDLE_INSERTS = 50  # late items placed one by one; beyond that the list waits for a reload
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class Column(enum.IntEnum):
+    CHANNEL = 0
+    AUTHOR = 1
+    TEXT = 2
+    ACCOUNT = 3
+    AGE = 4
+    TAGS = 5
+    ASSIGNEE = 6
+    SLA = 7
+
+
+class IdSource(Protocol):
+    """Where a list's ids come from. Methods run on reader threads."""
+
+    def page(self, conn: sqlite3.Connection, before_id: int | None, limit: int) -> list[int]: ...
+
+    def newer(self, conn: sqlite3.Connection, after_id: int | None, limit: int) -> list[int] | None:
+        """Ids newer than ``after_id``, newest first; ``None`` when the source cannot tell."""
+        ...
+
+    def matching(self, conn: sqlite3.Connection, ids: Sequence[int]) -> set[int]: ...
+
+
+class FilterSource:
+    """Items matching a filter (:func:`views.page_ids`); the query plan is chosen once, on the
+    first page (:func:`views.plan_for`)."""
+
+    def __init__(self, flt: ListFilter = ListFilter()) -> None:  # noqa: B008 (immutable default)
+        self.filter = flt
+        self._plan: str | None = None
+
+    def __repr__(self) -> str:
+        return f"FilterSource({self.filter!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FilterSource) and other.filter == self.filter
+
+    def __hash__(self) -> int:
+        return hash(self.filter)
+
+    def page(self, conn: sqlite3.Connection, before_id: int | None, limit: int) -> list[int]:
+        if self._plan is None:
+            self._plan = views.plan_for(self.filter, conn)
+        return views.page_ids(conn, self.filter, before_id=before_id, limit=limit, plan=self._plan)
+
+    def newer(self, conn: sqlite3.Connection, after_id: int | None, limit: int) -> list[int] | None:
+        return views.page_ids(conn, self.filter, after_id=after_id, limit=limit, plan=self._plan)
+
+    def matching(self, conn: sqlite3.Connection, ids: Sequence[int]) -> set[int]:
+        return views.matching_ids(conn, self.filter, ids)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchSource:
+    """Full-text matches within a filter (:func:`views.search_ids`); a snapshot: new items do not
+    join it until the search runs again."""
+
+    query: str
+    filter: ListFilter = field(default_factory=ListFilter)
+
+    def page(self, conn: sqlite3.Connection, before_id: int | None, limit: int) -> list[int]:
+        return views.search_ids(conn, self.query, self.filter, before_id=before_id, limit=limit)
+
+    def newer(self, conn: sqlite3.Connection, after_id: int | None, limit: int) -> list[int] | None:
+        return None
+
+    def matching(self, conn: sqlite3.Connection, ids: Sequence[int]) -> set[int]:
+        return set()
+
+
+@dataclass(slots=True)
+class _Cached:
+    generation: int
+    row: ListRow | None  # None: the item no longer exists
+
+
+class ItemListModel(QAbstractTableModel):
+    """See the module docstring."""
+
+    ItemIdRole = Qt.ItemDataRole.UserRole + 1
+    RowRole = Qt.ItemDataRole.UserRole + 2
+
+    loaded = Signal(int)
+    rows_loaded = Signal()
+
+    def __init__(
+        self,
+        runner: TaskRunner,
+        source: IdSource | None = None,
+        *,
+        clock: Callable[[], int] = fmt.now_ms,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._runner = runner
+        self._clock = clock
+        self._source: IdSource = source or FilterSource()
+        self._ids: array[int] = array("q")
+        self._has_more = True
+        self._generation = 0  # bumped when the list is reset; older answers are dropped
+        self._fetch: Task | None = None
+        self._rows: OrderedDict[int, _Cached] = OrderedDict()
+        self._row_generation = 0  # bumped when cached rows become stale
+        self._loading: set[int] = set()
+        self._refreshing_top = False
+        self._resetting = False
+        self._bold = QFont()
+        self._bold.setBold(True)
+        self._tick = QTimer(self)
+        self._tick.setInterval(60_000)
+        self._tick.timeout.connect(self._clock_moved)
+        self._tick.start()
+        runner.changed.connect(self.on_changes)
+        self._fetch_page()
+
+    # ------------------------------------------------------------------ public
+
+    @property
+    def source(self) -> IdSource:
+        return self._source
+
+    def set_source(self, source: IdSource) -> None:
+        """Show another list (a queue, a search); loads its first page."""
+        self.beginResetModel()
+        self._source = source
+        self._ids = array("q")
+        self._has_more = True
+        self._generation += 1
+        if self._fetch is not None:
+            self._fetch.cancel()
+            self._fetch = None
+        self._loading.clear()
+        self._resetting = True  # views react to the reset by asking for more: not from inside it
+        try:
+            self.endResetModel()
+        finally:
+            self._resetting = False
+        self._fetch_page()
+
+    def reload(self) -> None:
+        self.set_source(self._source)
+
+    def item_id(self, row: int) -> int:
+        return self._ids[row]
+
+    def item_ids(self, rows: Iterable[int]) -> list[int]:
+        return [self._ids[r] for r in rows if 0 <= r < len(self._ids)]
+
+    def row_of(self, item_id: int) -> int | None:
+        """The row showing ``item_id`` (the ids are descending: a binary search)."""
+        pos = bisect_left(self._ids, -item_id, key=lambda v: -v)
+        return pos if pos < len(self._ids) and self._ids[pos] == item_id else None
+
+    def list_row(self, row: int) -> ListRow | None:
+        """The cached row (possibly stale), or ``None`` while it loads."""
+        if not 0 <= row < len(self._ids):
+            return None
+        cached = self._rows.get(self._ids[row])
+        return cached.row if cached is not None else None
+
+    def has_more(self) -> bool:
+        return self._has_more
+
+    def is_fetching(self) -> bool:
+        return self._fetch is not None
+
+    # ------------------------------------------------------------------ Qt model
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
+        return 0 if parent.isValid() else len(self._ids)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(Column)
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if not 0 <= section < len(Column):
+            return None
+        return (
+            self.tr("Channel"),
+            self.tr("Author"),
+            self.tr("Message"),
+            self.tr("Account"),
+            self.tr("Age"),
+            self.tr("Promote / Protect"),
+            self.tr("Assignee"),
+            self.tr("SLA"),
+        )[section]
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._ids):
+            return None
+        item_id = self._ids[index.row()]
+        if role == self.ItemIdRole:
+            return item_id
+        cached = self._rows.get(item_id)
+        if cached is None or cached.generation != self._row_generation:
+            self._request_window(index.row())
+            cached = self._rows.get(item_id)  # a synchronous runner has answered already
+        row = cached.row if cached is not None else None
+        if role == self.RowRole:
+            return row
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(row, Column(index.column()), cached is not None)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(row, Column(index.column()))
+        if role == Qt.ItemDataRole.FontRole:
+            return self._bold if row is not None and not row.is_read else None
+        return None
+
+    def canFetchMore(self, parent: Index) -> bool:
+        return not parent.isValid() and self._has_more
+
+    def fetchMore(self, parent: Index) -> None:
+        if parent.isValid():
+            return
+        if self._resetting:
+            QTimer.singleShot(0, self, self._fetch_page)
+        else:
+            self._fetch_page()
+
+    # ------------------------------------------------------------------ display text
+
+    def _display(self, row: ListRow | None, column: Column, known: bool) -> str:
+        if row is None:
+            if column is Column.TEXT:
+                return self.tr("(not available)") if known else self.tr("Loading…")
+            return ""
+        if column is Column.CHANNEL:
+            return fmt.channel_name(row.channel)
+        if column is Column.AUTHOR:
+            return row.author
+        if column is Column.TEXT:
+            return row.excerpt
+        if column is Column.ACCOUNT:
+            return row.account_name
+        if column is Column.AGE:
+            return fmt.age(row.created_at, self._clock())
+        if column is Column.TAGS:
+            return "  ".join(
+                f"{fmt.team_short(team)}: {fmt.tag_name(value)}"
+                for team, value in sorted(row.tags.items(), reverse=True)
+            )
+        if column is Column.ASSIGNEE:
+            return row.assignee
+        return fmt.sla_text(self.sla(row))
+
+    def sla(self, row: ListRow) -> SlaState:
+        return sla_state(row.sla_due_at, status=row.status, needs_answer=row.needs_answer, now_ms=self._clock())
+
+    def now_ms(self) -> int:
+        return self._clock()
+
+    def _tooltip(self, row: ListRow | None, column: Column) -> str | None:
+        if row is None:
+            return None
+        if column is Column.AUTHOR:
+            parts = [row.author]
+            if row.handle and row.handle != row.author:
+                parts.append(row.handle)
+            if row.followers is not None:
+                parts.append(self.tr("%1 followers").replace("%1", f"{row.followers:,}"))
+            if row.is_kol:
+                parts.append(self.tr("key opinion leader"))
+            return " — ".join(parts)
+        if column is Column.ACCOUNT:
+            if row.is_leader_account:
+                return self.tr("%1: a leader's personal account; replies wait for approval").replace(
+                    "%1", row.account_name
+                )
+            return row.account_name
+        if column is Column.TEXT:
+            return row.excerpt
+        if column is Column.SLA and row.sla_due_at is not None:
+            return fmt.when(from_millis(row.sla_due_at))
+        return None
+
+    # ------------------------------------------------------------------ ids
+
+    def _fetch_page(self) -> None:
+        if self._fetch is not None or not self._has_more:
+            return
+        generation = self._generation
+        before = self._ids[-1] if self._ids else None
+        source = self._source
+
+        def load(conn: sqlite3.Connection) -> list[int]:
+            return source.page(conn, before, ID_PAGE)
+
+        self._fetch = self._runner.read(
+            load,
+            done=lambda ids: self._page_arrived(generation, ids),
+            failed=lambda _error: self._page_failed(generation),
+            owner=self,
+            label="list page",
+        )
+
+    def _page_arrived(self, generation: int, ids: list[int]) -> None:
+        if generation != self._generation:
+            return
+        if self._ids:
+            ids = [i for i in ids if i < self._ids[-1]]  # defensive: strictly descending
+        if len(ids) < ID_PAGE:
+            self._has_more = False
+        if ids:
+            # still "fetching" while the rows go in: a view may ask for more from inside the
+            # insertion signals, and must not start from the old end of the list
+            first = len(self._ids)
+            self.beginInsertRows(QModelIndex(), first, first + len(ids) - 1)
+            self._ids.extend(ids)
+            self.endInsertRows()
+        self._fetch = None
+        self.loaded.emit(len(ids))
+
+    def _page_failed(self, generation: int) -> None:
+        if generation == self._generation:
+            self._fetch = None
+            self._has_more = False  # the runner reports the error; a reload tries again
+            self.loaded.emit(0)
+
+    # ------------------------------------------------------------------ rows
+
+    def _request_window(self, row: int) -> None:
+        start = row - row % WINDOW
+        ids = [
+            i
+            for i in self._ids[start : start + WINDOW]
+            if i not in self._loading and ((c := self._rows.get(i)) is None or c.generation != self._row_generation)
+        ]
+        if not ids:
+            return
+        self._loading.update(ids)
+        generation = self._row_generation
+
+        def load(conn: sqlite3.Connection) -> list[ListRow]:
+            return views.list_rows(conn, ids)
+
+        self._runner.read(
+            load,
+            done=lambda rows: self._rows_arrived(generation, ids, rows),
+            failed=lambda _error: self._rows_arrived(generation, ids, []),  # shown as not available
+            owner=self,
+            label="list rows",
+        )
+
+    def _rows_arrived(self, generation: int, ids: list[int], rows: list[ListRow]) -> None:
+        self._loading.difference_update(ids)
+        found = {r.id: r for r in rows}
+        for item_id in ids:
+            self._rows[item_id] = _Cached(generation, found.get(item_id))
+            self._rows.move_to_end(item_id)
+        while len(self._rows) > MAX_CACHED_ROWS:
+            self._rows.popitem(last=False)
+        positions = sorted(p for p in (self.row_of(i) for i in ids) if p is not None)
+        if positions:
+            self.dataChanged.emit(self.index(positions[0], 0), self.index(positions[-1], len(Column) - 1))
+        self.rows_loaded.emit()
+
+    # ------------------------------------------------------------------ changes
+
+    def on_changes(self, changes: Changes) -> None:
+        """Refresh what the change touches: cached rows, and new items at their place."""
+        if changes.touches("items", "tags", "labels", "conversations", "contacts", "accounts", "users"):
+            self._row_generation += 1
+            self._loading.clear()
+            if self._ids:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(self._ids) - 1, len(Column) - 1))
+        if changes.touches("items"):
+            self._look_for_new(changes.first_seq - 1)
+
+    def _look_for_new(self, after_seq: int) -> None:
+        if self._refreshing_top:
+            return
+        if not self._ids:
+            if not self._has_more and self._fetch is None:
+                self._has_more = True
+                self._fetch_page()
+            return
+        generation = self._generation
+        top, bottom = self._ids[0], self._ids[-1]
+        source = self._source
+
+        def look(conn: sqlite3.Connection) -> tuple[list[int] | None, list[int]]:
+            newer = source.newer(conn, top, ID_PAGE)
+            if newer is None:
+                return None, []
+            late = [i for i in views.changed_item_ids(conn, after_seq, limit=MAX_MIDDLE_INSERTS * 4)
+                    if bottom < i < top]  # fmt: skip
+            return newer, sorted(source.matching(conn, late), reverse=True) if late else []
+
+        self._refreshing_top = True
+        self._runner.read(
+            look,
+            done=lambda found: self._new_arrived(generation, *found),
+            failed=lambda _error: setattr(self, "_refreshing_top", False),
+            owner=self,
+            label="list news",
+        )
+
+    def _new_arrived(self, generation: int, newer: list[int] | None, late: list[int]) -> None:
+        self._refreshing_top = False
+        if generation != self._generation or newer is None:
+            return
+        if len(newer) >= ID_PAGE:
+            self.reload()  # too many to place: start again from the top
+            return
+        top = self._ids[0] if self._ids else None
+        fresh = [i for i in newer if top is None or i > top]
+        if fresh:
+            self.beginInsertRows(QModelIndex(), 0, len(fresh) - 1)
+            self._ids[0:0] = array("q", fresh)
+            self.endInsertRows()
+        for item_id in late[:MAX_MIDDLE_INSERTS]:
+            if not self._ids or item_id <= self._ids[-1] or self.row_of(item_id) is not None:
+                continue
+            pos = bisect_left(self._ids, -item_id, key=lambda v: -v)
+            self.beginInsertRows(QModelIndex(), pos, pos)
+            self._ids.insert(pos, item_id)
+            self.endInsertRows()
+
+    def _clock_moved(self) -> None:
+        if self._ids:
+            first, last = Column.AGE, Column.SLA
+            self.dataChanged.emit(
+                self.index(0, first), self.index(len(self._ids) - 1, last), [Qt.ItemDataRole.DisplayRole]
+            )
