@@ -229,18 +229,26 @@ def test_a_platform_can_plug_in_its_own_rate_header(monkeypatch: pytest.MonkeyPa
 
 def test_writes_are_repeated_only_when_the_platform_said_not_now(echo: tuple[SandboxServer, Echo]) -> None:
     server, platform = echo
-    client, waits = _client(server)
+    now = [NOW]
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:  # a test clock: waiting takes no time
+        waits.append(seconds)
+        now[0] += seconds
+
+    client = HttpClient(server.url("echo"), timeout=(2.0, 0.5), backoff=0.0, clock=lambda: now[0], sleep=sleep)
     server.inject("POST", r"/echo/post", status=503, headers={"Retry-After": "2"})
-    assert client.send_json("POST", "post", {}) == {"id": 1} and waits == [pytest.approx(2, abs=0.2)]
-    server.inject("POST", r"/echo/post", status=503)  # no Retry-After: not repeated in place
-    with pytest.raises(TransientError):
+    assert client.send_json("POST", "post", {}) == {"id": 1} and waits == [2]
+    server.inject("POST", r"/echo/post", status=429)  # refused, with no word on how long
+    with pytest.raises(RateLimited) as limited:
         client.send_json("POST", "post", {})
-    client.rate.block(client.rate_key, -1)  # forget the default wait the bare 503 left
-    for status in (500, 502, 504):  # the gateway may have passed it on: never repeated
+    assert limited.value.retry_after == 30 and client.rate.wait_for(client.rate_key) == 30
+    now[0] += 30
+    for status in (500, 502, 503, 504):  # a gateway may have passed it on: never repeated
         server.inject("POST", r"/echo/post", status=status)
         with pytest.raises(PermanentError, match="may or may not have done it"):
             client.send_json("POST", "post", {})
-    assert server.count("POST", r"/echo/post") == 6 and platform.posts == 1
+    assert server.count("POST", r"/echo/post") == 7 and platform.posts == 1
 
 
 def test_a_put_that_may_have_arrived_is_never_repeated(echo: tuple[SandboxServer, Echo]) -> None:

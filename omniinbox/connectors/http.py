@@ -436,7 +436,7 @@ class HttpClient:
     ) -> requests.Response:
         """Send a request and return a successful response (2xx, or a status in ``ok``); raise a
         :class:`ConnectorError` otherwise. 429 and 503 are retried after the wait they ask for
-        when it is short, up to ``attempts`` times."""
+        when it is short, up to ``attempts`` times (a write only when the answer has ``Retry-After``)."""
         method = method.upper()
         url = self.url(path)
         where = self._where(method, url)
@@ -466,14 +466,14 @@ class HttpClient:
             status = response.status_code
             if 200 <= status < 300 or status in ok:
                 return response
-            if status in (429, 503):
-                said = parse_retry_after(response.headers.get("Retry-After"), self._clock())
+            said = parse_retry_after(response.headers.get("Retry-After"), self._clock())
+            if status == 429 or (status == 503 and (method in _REPEATABLE or said is not None)):
+                # A write is repeated only after a refusal: a 429, or a 503 saying "not now, in N
+                # seconds". A bare 503 may come from a proxy after the write was done (see _error).
                 retry_after = said
                 if retry_after is None:
                     retry_after = max(self.rate.wait_for(self.rate_key), 0.0) or (30.0 if status == 429 else 5.0)
                 self.rate.block(self.rate_key, retry_after)
-                # A write is repeated only when the platform said "not now, in N seconds": then it
-                # refused the request. A bare 503 may come from a proxy after the write was done.
                 repeat = method in _REPEATABLE or said is not None
                 if repeat and attempt < attempts and retry_after <= self.max_wait:
                     log.info("%s: %s, waiting %.1f s", where, status, retry_after)
