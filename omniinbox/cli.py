@@ -608,6 +608,15 @@ def cmd_selfcheck(args: argparse.Namespace) -> int:
     return 0 if all(c.ok for c in checks if c.essential) else 1
 
 
+def cmd_hub(args: argparse.Namespace) -> int:
+    from omniinbox.hub.cli import HubCommandError, run_hub_command
+
+    try:
+        return run_hub_command(args)
+    except HubCommandError as exc:
+        raise CliError(str(exc), code=exc.code) from None
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     try:
         from omniinbox.ui.app import run
@@ -733,6 +742,12 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one)")
     a.add_argument("--json", action="store_true", help="print the accounts as one JSON object")
     a.set_defaults(func=cmd_sandbox_serve, verbose=False)
+
+    p = sub.add_parser("hub", help="the team hub (PostgreSQL): create or upgrade it, add people")
+    from omniinbox.hub.cli import add_hub_arguments
+
+    add_hub_arguments(p, parser_class=_Parser)
+    p.set_defaults(func=cmd_hub)
 
     p = sub.add_parser("selfcheck", help="check what works on this machine (database, desktop, keyring)")
     p.add_argument("--json", action="store_true")
