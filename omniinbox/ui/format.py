@@ -132,7 +132,11 @@ def count(n: int | None) -> str:
         return ""
     if n < 1000:
         return str(n)
-    for div, suffix in ((1_000_000_000, tr("B")), (1_000_000, tr("M")), (1000, tr("k"))):
+    for div, suffix in (
+        (1_000_000_000, QCoreApplication.translate("Format", "B")),
+        (1_000_000, QCoreApplication.translate("Format", "M")),
+        (1000, QCoreApplication.translate("Format", "k")),
+    ):
         if n >= div:
             value = n / div
             text = f"{value:.1f}".rstrip("0").rstrip(".") if value < 100 else f"{value:.0f}"
@@ -144,19 +148,19 @@ def duration(ms: int) -> str:
     """A short span: ``45s``, ``12m``, ``3h``, ``5d``."""
     seconds = abs(ms) // 1000
     if seconds < 60:
-        return tr("%ns").replace("%n", str(seconds))
+        return QCoreApplication.translate("Format", "%ns").replace("%n", str(seconds))
     if seconds < 3600:
-        return tr("%nm").replace("%n", str(seconds // 60))
+        return QCoreApplication.translate("Format", "%nm").replace("%n", str(seconds // 60))
     if seconds < 86400 * 2:
-        return tr("%nh").replace("%n", str(seconds // 3600))
-    return tr("%nd").replace("%n", str(seconds // 86400))
+        return QCoreApplication.translate("Format", "%nh").replace("%n", str(seconds // 3600))
+    return QCoreApplication.translate("Format", "%nd").replace("%n", str(seconds // 86400))
 
 
 def age(created_ms: int, now: int) -> str:
     """How long ago, short: ``now``, ``12m``, ``3h``, ``5d``, then the date."""
     delta = now - created_ms
     if delta < 60_000:
-        return tr("now")
+        return QCoreApplication.translate("Format", "now")
     if delta < 30 * 86_400_000:
         return duration(delta)
     return datetime.fromtimestamp(created_ms / 1000, UTC).astimezone().strftime("%d %b %Y")
@@ -173,7 +177,7 @@ def sla_text(state: SlaState) -> str:
     if state.kind is SlaKind.NONE:
         return ""
     if state.kind is SlaKind.MET:
-        return tr("met")
+        return QCoreApplication.translate("Format", "met")
     if state.kind is SlaKind.OVERDUE:
-        return tr("overdue %1").replace("%1", duration(-state.remaining_ms))
-    return tr("due in %1").replace("%1", duration(state.remaining_ms))
+        return QCoreApplication.translate("Format", "overdue %1").replace("%1", duration(-state.remaining_ms))
+    return QCoreApplication.translate("Format", "due in %1").replace("%1", duration(state.remaining_ms))

@@ -128,10 +128,6 @@ class ItemDelegate(QStyledItemDelegate):
                 )
             label = CHANNEL_SHORT.get(row.channel, row.channel[:2].upper())
             self._badge(painter, rect, label, QColor(CHANNEL_COLORS.get(row.channel, "#777777")))
-            name = fmt.channel_name(row.channel)
-            x = rect.left() + self._badge_width(label) + 4
-            painter.setPen(dim)
-            self._text(painter, QRect(x, rect.top(), rect.right() - x, rect.height()), name)
         elif column is Column.AUTHOR:
             right = rect.right()
             normal = QFont(painter.font())

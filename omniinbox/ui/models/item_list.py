@@ -336,6 +336,8 @@ class ItemListModel(QAbstractTableModel):
             return row.account_name
         if column is Column.TEXT:
             return row.excerpt
+        if column is Column.CHANNEL:
+            return f"{fmt.channel_name(row.channel)} · {fmt.kind_name(row.kind)}"
         if column is Column.SLA and row.sla_due_at is not None:
             return fmt.when(from_millis(row.sla_due_at))
         return None

@@ -1,0 +1,134 @@
+"""Starting the desktop client: the application object (high-DPI defaults, Fusion style, a light
+or dark palette that follows the system), translations, the cache, the person at the desk, the
+task runner and the main window. ``omniinbox`` and ``omniinbox --cache PATH`` call :func:`run`.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QSettings, Qt, QTranslator
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from omniinbox import __version__, paths
+from omniinbox.store.cache import Cache
+from omniinbox.store.database import CacheError
+from omniinbox.ui.main_window import MainWindow
+from omniinbox.ui.tasks import TaskRunner
+from omniinbox.usecases import current_user
+
+log = logging.getLogger(__name__)
+
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+ORGANIZATION = "OmniInbox"
+APPLICATION = "OmniInbox"
+
+
+def create_application(argv: Sequence[str] | None = None) -> QApplication:
+    """The application object (or the one that exists), set up once."""
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    # Qt 6 scales by the screen's factor; pass fractional factors through (125 %, 150 %) rather
+    # than rounding them, so text is neither blurry nor too small.
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    app = QApplication(list(argv if argv is not None else sys.argv[:1]))
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("org.omniinbox.OmniInbox")
+    icon = RESOURCES / "icons" / "omniinbox.svg"
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
+    app.setStyle("Fusion")
+    apply_palette(app)
+    app.styleHints().colorSchemeChanged.connect(lambda _scheme: apply_palette(app))
+    install_translations(app)
+    return app
+
+
+def is_dark(app: QGuiApplication) -> bool:
+    return app.styleHints().colorScheme() == Qt.ColorScheme.Dark
+
+
+def dark_palette() -> QPalette:
+    palette = QPalette()
+    role = QPalette.ColorRole
+    colors = {
+        role.Window: "#202124",
+        role.WindowText: "#e8eaed",
+        role.Base: "#17181a",
+        role.AlternateBase: "#232427",
+        role.ToolTipBase: "#2d2e31",
+        role.ToolTipText: "#e8eaed",
+        role.Text: "#e8eaed",
+        role.Button: "#2d2e31",
+        role.ButtonText: "#e8eaed",
+        role.BrightText: "#ff6b6b",
+        role.Highlight: "#3d6fb6",
+        role.HighlightedText: "#ffffff",
+        role.Link: "#8ab4f8",
+        role.PlaceholderText: "#9aa0a6",
+        role.Mid: "#3c4043",
+    }
+    for r, color in colors.items():
+        palette.setColor(r, QColor(color))
+    disabled = QPalette.ColorGroup.Disabled
+    for r in (role.Text, role.ButtonText, role.WindowText):
+        palette.setColor(disabled, r, QColor("#6f7378"))
+    return palette
+
+
+def apply_palette(app: QApplication) -> None:
+    """Light or dark, as the system is now (called again when the system switches)."""
+    app.setPalette(dark_palette() if is_dark(app) else app.style().standardPalette())
+
+
+def install_translations(app: QApplication, locale: QLocale | None = None) -> list[QTranslator]:
+    """Qt's own and OmniInbox's translations for ``locale`` (the system's by default), where they
+    exist (``omniinbox/resources/translations/omniinbox_<lang>.qm``)."""
+    locale = locale or QLocale.system()
+    installed: list[QTranslator] = []
+    sources = (
+        ("qtbase", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)),
+        ("omniinbox", str(RESOURCES / "translations")),
+    )
+    for name, folder in sources:
+        translator = QTranslator(app)
+        if translator.load(locale, name, "_", folder):
+            app.installTranslator(translator)
+            installed.append(translator)
+    return installed
+
+
+def settings() -> QSettings:
+    """The desktop client's settings (window layout, working team, shortcuts), in the platform's
+    configuration folder."""
+    return QSettings(str(paths.config_dir() / "desktop.ini"), QSettings.Format.IniFormat)
+
+
+def run(cache_path: Path, *, demo: bool = False, argv: Sequence[str] | None = None) -> int:
+    """Open the window on the cache at ``cache_path`` and run until it is closed."""
+    app = create_application(argv)
+    try:
+        cache = Cache.open(cache_path)
+    except CacheError as exc:
+        QMessageBox.critical(None, QCoreApplication.translate("App", "OmniInbox"), str(exc))
+        return 1
+    runner: TaskRunner | None = None
+    try:
+        user = current_user(cache)
+        runner = TaskRunner(cache)
+        window = MainWindow(runner, user, settings())
+        if demo:
+            window.setWindowTitle(window.windowTitle() + " — " + QCoreApplication.translate("App", "demo"))
+        window.show()
+        return int(app.exec())
+    finally:
+        if runner is not None:
+            runner.shutdown()
+        cache.close()
