@@ -135,12 +135,14 @@ def claim_next(
     conn: psycopg.Connection[Any], now: datetime, account_ids: list[int], *, worker: str
 ) -> HubOutboxEntry | None:
     """Move the oldest due queued entry of ``account_ids`` to ``sending`` (committed) and hold its
-    send lock; ``None`` when there is nothing to send. Call :func:`release` when done with it."""
+    send lock; ``None`` when there is nothing to send. Call :func:`release` when done with it.
+    Due means by ``now`` or by the hub's clock, whichever is later: a worker whose clock runs
+    behind does not hold replies back."""
     token = uuid.uuid4()
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
         row = cur.execute(
             "SELECT id FROM omniinbox.outbox WHERE state = 'queued' AND account_id = ANY(%s)"
-            " AND coalesce(next_attempt_at, '-infinity') <= %s"
+            " AND coalesce(next_attempt_at, '-infinity') <= greatest(%s, now())"
             " ORDER BY next_attempt_at NULLS FIRST, id LIMIT 1 FOR UPDATE SKIP LOCKED",
             (account_ids, now),
         ).fetchone()
