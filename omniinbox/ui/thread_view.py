@@ -14,7 +14,7 @@ from omniinbox.ui.models.thread import ThreadModel
 
 MARGIN = 8
 INDENT = 48  # our own replies sit to the right
-WRAP = Qt.TextFlag.TextWordWrap | Qt.TextFlag.TextWrapAnywhere
+WRAP = Qt.TextFlag.TextWordWrap
 
 
 def header_text(row: ItemRow) -> str:
