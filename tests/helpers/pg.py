@@ -14,6 +14,7 @@ then every role with the prefix cleans up whatever a test made, even one that fa
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -111,12 +112,32 @@ def _drop(name: str, prefix: str) -> None:
             admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
 
+def _drop_leftovers(admin: psycopg.Connection[Any]) -> None:
+    """Databases (and their roles) left by a test process that was killed before cleaning up."""
+    for (name,) in admin.execute("SELECT datname FROM pg_database WHERE datname LIKE 'oi\\_test\\_%'").fetchall():
+        match = re.fullmatch(r"oi_test_(\d+)_([0-9a-f]{8})", name)
+        if match is None or _alive(int(match.group(1))):
+            continue
+        _drop(name, f"oit{match.group(2)}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @contextmanager
 def fresh_database() -> Iterator[PgDatabase]:
     """An empty database (no hub yet) with a unique name and role prefix, dropped afterwards."""
     token = secrets.token_hex(4)
     name, prefix = f"oi_test_{os.getpid()}_{token}", f"oit{token}"
     with _admin() as admin:
+        _drop_leftovers(admin)
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     database = PgDatabase(name, prefix, _dsn(name))
     try:
