@@ -31,7 +31,7 @@ from omniinbox.core import (
     SyncProblem,
 )
 from omniinbox.hub import accounts, locks, outbox
-from omniinbox.hub.ingest import get_cursor
+from omniinbox.hub.ingest import _write_items, get_cursor, write_page
 from omniinbox.hub.worker import HubWorker, sync_hub
 from omniinbox.sandbox.hub import Sandbox, start_sandbox
 from omniinbox.secrets import REDACTOR
@@ -229,6 +229,36 @@ def test_bad_items_become_problems_and_the_rest_is_stored(
     assert any("no-thread" in r and "conversation" in r for r in reasons)
     assert "ticket 77: no requester" in reasons
     assert get_cursor(conn, account.id, "tickets") == "x"
+
+
+def test_a_row_postgresql_refuses_is_left_out_alone(
+    pg_hub: PgHub,  # noqa: F811
+    account: Account,
+    worker_conns: tuple[psycopg.Connection[Any], psycopg.Connection[Any]],
+) -> None:
+    """Should the server refuse one row of a page's batch, the page is written item by item and
+    only that item becomes a problem."""
+    conn = worker_conns[0]
+    with conn.transaction():
+        write_page(conn, account, None, Page(items=_items(0, 2, "ref-")))
+    rows = conn.execute(
+        "SELECT external_id, conversation_id FROM omniinbox.items WHERE account_id = %s ORDER BY external_id",
+        (account.id,),
+    ).fetchall()
+    base = {"account": account.id, "parent": None, "kind": "comment", "direction": "in", "visibility": "public",
+            "contact_id": None, "author_name": "", "author_handle": "", "subject": "", "text": "diralat",
+            "permalink": "", "edited": None, "deleted": None, "likes": 0, "replies": 0, "shares": 0, "views": 0,
+            "raw": None}  # fmt: skip
+    batch = [
+        {**base, "ext": rows[0][0], "conversation_id": rows[0][1], "created": T0},
+        {**base, "ext": rows[1][0], "conversation_id": rows[1][1], "created": "the day after tomorrow"},
+    ]
+    problems: list[SyncProblem] = []
+    with conn.transaction():
+        _write_items(conn, batch, problems)
+    texts = dict(conn.execute("SELECT external_id, text FROM omniinbox.items WHERE account_id = %s", (account.id,)))
+    assert texts == {rows[0][0]: "diralat", rows[1][0]: "keluhan 1 soal air PDAM"}
+    assert [p.external_id for p in problems] == [rows[1][0]] and "cannot store" in problems[0].reason
 
 
 def test_connector_errors_stop_the_stream_with_a_reason_and_no_secret(

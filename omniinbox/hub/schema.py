@@ -1224,7 +1224,7 @@ def migrate(
                 continue
             with conn.transaction():
                 conn.execute("SET LOCAL search_path = omniinbox, pg_temp")
-                conn.execute("SET LOCAL statement_timeout = 0")
+                conn.execute("SET LOCAL statement_timeout = '30min'")  # a big hub takes a while, not forever
                 conn.execute(_render(migration.sql, chosen, conn).encode())
                 conn.execute(
                     "INSERT INTO omniinbox.hub_migrations (version, name, program_version) VALUES (%s, %s, %s)",
