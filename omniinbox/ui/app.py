@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QSettings, Qt, QTranslator
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -120,6 +121,7 @@ def run(cache_path: Path, *, demo: bool = False, argv: Sequence[str] | None = No
         QMessageBox.critical(None, QCoreApplication.translate("App", "OmniInbox"), str(exc))
         return 1
     runner: TaskRunner | None = None
+    window: MainWindow | None = None
     try:
         user = current_user(cache)
         runner = TaskRunner(cache)
@@ -129,6 +131,8 @@ def run(cache_path: Path, *, demo: bool = False, argv: Sequence[str] | None = No
         window.show()
         return int(app.exec())
     finally:
+        if window is not None:
+            shiboken6.delete(window)  # its views stop asking before the runner stops answering
         if runner is not None:
             runner.shutdown()
         cache.close()

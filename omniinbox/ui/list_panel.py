@@ -142,7 +142,8 @@ class ListPanel(QWidget):
 
     def _apply(self) -> None:
         source: IdSource = SearchSource(self._search, self._filter) if self._search else FilterSource(self._filter)
-        self.model.set_source(source)
+        if source != self.model.source:
+            self.model.set_source(source)
 
     # ------------------------------------------------------------------ selection
 

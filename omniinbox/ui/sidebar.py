@@ -35,6 +35,7 @@ SIDEBAR_QUEUES = (
     QueueKind.CLOSED,
 )
 COUNT_EVERY_MS = 2000
+INITIAL_COUNT_DELAY_MS = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +152,8 @@ class Sidebar(QTreeView):
         self._counting = False
         runner.changed.connect(self._on_changes)
         self.refresh_accounts()
-        self.refresh_counts()
+        # counting is the slowest read of a large cache: let the first page of the list go first
+        QTimer.singleShot(INITIAL_COUNT_DELAY_MS, self, self.refresh_counts)
 
     def select(self, key: str) -> None:
         index = self.nav.index_of(key)

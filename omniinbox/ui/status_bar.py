@@ -40,7 +40,7 @@ class StatusBar(QStatusBar):
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
-        self.refresh()
+        QTimer.singleShot(200, self, self.refresh)  # after the list's first page
 
     def refresh(self) -> None:
         def read(conn: sqlite3.Connection) -> tuple[list[AccountStatus], dict[str, int]]:

@@ -193,6 +193,8 @@ class TaskRunner(QObject):
     ) -> Task:
         """Run ``fn(cache)`` on the writer thread, after every write asked for before it."""
         task = self._task("write", label, done, failed, owner)
+        if task.cancelled:
+            return task
         if self.synchronous:
             self._deliver(self._run_write(task, fn))
         else:
@@ -210,6 +212,8 @@ class TaskRunner(QObject):
     ) -> Task:
         """Run ``fn(conn)`` on a reader thread with that thread's own read connection."""
         task = self._task("read", label, done, failed, owner)
+        if task.cancelled:
+            return task
         if self.synchronous:
             self._deliver(self._run(task, lambda: fn(self.cache.conn)))
         else:
@@ -228,6 +232,8 @@ class TaskRunner(QObject):
     ) -> Task:
         """Run ``fn()`` (HTTP, IMAP...) on the network pool; it must not touch the cache."""
         task = self._task("network", label, done, failed, owner)
+        if task.cancelled:
+            return task
         if self.synchronous:
             self._deliver(self._run(task, fn))
         else:
@@ -248,9 +254,10 @@ class TaskRunner(QObject):
         failed: Callable[[TaskError], None] | None,
         owner: QObject | None,
     ) -> Task:
-        if self._closed:
-            raise RuntimeError("the task runner has been shut down")
         task = Task(next(self._ids), label, kind, done, failed, owner)
+        if self._closed:  # a view's timer during shutdown: nothing runs, nothing answers
+            task.cancel()
+            return task
         self._pending += 1
         if self._pending == 1:
             self.busy_changed.emit(True)
@@ -371,7 +378,8 @@ class TaskRunner(QObject):
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Finish the write in progress and the queued writes, stop the pools, close the reader
-        connections. Results not yet delivered are dropped. Idempotent."""
+        connections. Results not yet delivered are dropped; work asked for afterwards is not
+        done (its task comes back cancelled). Idempotent."""
         if self._closed:
             return
         self._poll.stop()

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QTimer
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -19,22 +18,26 @@ from omniinbox.ui import app as ui_app
 from omniinbox.ui.main_window import MainWindow
 
 
-def test_the_command_without_a_subcommand_opens_the_window(qapp: QApplication, tmp_path: Path) -> None:
+def test_the_command_without_a_subcommand_opens_the_window(
+    qapp: QApplication, qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "new.sqlite"
-    seen: list[MainWindow] = []
+    seen: list[tuple[str, str]] = []
 
-    def look_then_close() -> None:
+    def run_a_moment(self: QApplication) -> int:  # instead of the application's own loop
+        qtbot.waitUntil(lambda: any(isinstance(w, MainWindow) and w.isVisible() for w in qapp.topLevelWidgets()))
         windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
-        seen.extend(windows)
+        seen.extend((w.windowTitle(), w.user.login) for w in windows)
         for w in windows:
             w.close()
-        QApplication.quit()
+        return 0
 
-    QTimer.singleShot(300, look_then_close)
+    monkeypatch.setattr(QApplication, "exec", run_a_moment)
     assert cli.main(["--cache", str(path)]) == 0
-    assert len(seen) == 1 and seen[0].windowTitle() == "OmniInbox"
+    assert len(seen) == 1 and seen[0][0] == "OmniInbox"
+    assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]  # gone with the runner
     with Cache.open(path) as cache:
-        user = get_user(cache, seen[0].user.login)
+        user = get_user(cache, seen[0][1])
         assert user is not None and user.role is Role.ADMIN
 
 
