@@ -3,6 +3,7 @@ task runners that are always shut down, and a headless Qt platform."""
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import threading
@@ -53,6 +54,10 @@ def runner(sample: Sample, qapp: object) -> Iterator[TaskRunner]:
     yield r
     r.shutdown()
     assert not [t for t in threading.enumerate() if t.name.startswith("omniinbox-")], "threads left running"
+    # Destroy the runner (and its timer) here, on the GUI thread: left to the garbage collector it
+    # may be freed later on another test's writer thread, which Qt reports as a warning.
+    del r
+    gc.collect()
 
 
 @pytest.fixture
