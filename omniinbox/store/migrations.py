@@ -301,3 +301,173 @@ def m002_leaner_items(db: Database) -> None:
         INSERT INTO items_fts (items_fts) VALUES ('rebuild');
         """
     )
+
+
+@MIGRATIONS()
+def m003_issue_radar(db: Database) -> None:
+    """The issue radar (``omniinbox.triage``): items grouped into issues, their measures and
+    levels, the key opinion leader registry, Promote/Protect suggestions, one statement fanned
+    out to every channel, and the thresholds people can edit.
+
+    * ``triage_items``: what grouping knows of each item it has seen (its issue, flags, SimHash,
+      key terms, hashtags, links); ``triage_keys`` the lookup postings (hashed term pairs,
+      hashtags, links, SimHash bands) keyed by item id, which is time-ordered, so a lookup
+      within a time window is one index range per key;
+    * ``issues``: one row per group of at least two items, with counts for the radar's sort
+      and filters and the explained measures as JSON; ``issue_apart`` pairs that people split
+      and automatic grouping must not join again;
+    * ``triage_settings`` (JSON values, edited by people) and ``triage_state`` (watermarks).
+    """
+    db.executescript(
+        """
+        CREATE TABLE triage_settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            updated_by INTEGER REFERENCES users (id),
+            updated_at INTEGER NOT NULL
+        );
+        CREATE TABLE triage_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+
+        CREATE TABLE issues (
+            id INTEGER PRIMARY KEY,
+            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed', 'merged')),
+            merged_into INTEGER REFERENCES issues (id),
+            title TEXT NOT NULL DEFAULT '',
+            title_by INTEGER REFERENCES users (id),
+            visible INTEGER NOT NULL DEFAULT 0,
+            level INTEGER NOT NULL DEFAULT 0,
+            level_reason TEXT NOT NULL DEFAULT '',
+            level1_at INTEGER,
+            level2_at INTEGER,
+            level3_at INTEGER,
+            items INTEGER NOT NULL DEFAULT 0,
+            counted_items INTEGER NOT NULL DEFAULT 0,
+            authors INTEGER NOT NULL DEFAULT 0,
+            kols INTEGER NOT NULL DEFAULT 0,
+            channels INTEGER NOT NULL DEFAULT 0,
+            engagement INTEGER NOT NULL DEFAULT 0,
+            first_item_at INTEGER,
+            last_item_at INTEGER,
+            started_from INTEGER,
+            measures TEXT NOT NULL DEFAULT '{}',
+            must_answer INTEGER NOT NULL DEFAULT 0,
+            deadline_at INTEGER,
+            owner_id INTEGER REFERENCES users (id),
+            answered_at INTEGER,
+            closed_at INTEGER,
+            dirty INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            seq INTEGER NOT NULL
+        );
+        CREATE INDEX issues_radar ON issues (status, visible, level, last_item_at);
+        CREATE INDEX issues_dirty ON issues (id) WHERE dirty = 1;
+        CREATE INDEX issues_unanswered ON issues (id) WHERE must_answer = 1 AND answered_at IS NULL;
+        CREATE INDEX issues_seq ON issues (seq);
+
+        CREATE TABLE issue_apart (
+            a INTEGER NOT NULL REFERENCES issues (id),
+            b INTEGER NOT NULL REFERENCES issues (id),
+            PRIMARY KEY (a, b)
+        ) WITHOUT ROWID;
+        CREATE INDEX issue_apart_b ON issue_apart (b, a);
+
+        CREATE TABLE triage_items (
+            item_id INTEGER PRIMARY KEY REFERENCES items (id) ON DELETE CASCADE,
+            issue_id INTEGER REFERENCES issues (id),
+            flags INTEGER NOT NULL DEFAULT 0,
+            engagement INTEGER NOT NULL DEFAULT 0,
+            simhash INTEGER,
+            terms TEXT NOT NULL DEFAULT '',
+            hashtags TEXT NOT NULL DEFAULT '',
+            links TEXT NOT NULL DEFAULT '',
+            live INTEGER NOT NULL DEFAULT 1  -- within the grouping horizon: its postings are kept
+        );
+        CREATE INDEX triage_items_issue ON triage_items (issue_id, item_id) WHERE issue_id IS NOT NULL;
+        CREATE INDEX triage_items_live ON triage_items (item_id) WHERE live = 1;
+
+        CREATE TABLE triage_keys (
+            key INTEGER NOT NULL,
+            item_id INTEGER NOT NULL,
+            PRIMARY KEY (key, item_id)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE issue_notifications (
+            id INTEGER PRIMARY KEY,
+            issue_id INTEGER NOT NULL REFERENCES issues (id),
+            kind TEXT NOT NULL,
+            role TEXT NOT NULL DEFAULT 'supervisor',
+            message TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            acknowledged_by INTEGER REFERENCES users (id),
+            acknowledged_at INTEGER,
+            seq INTEGER NOT NULL
+        );
+        CREATE INDEX issue_notifications_open ON issue_notifications (id) WHERE acknowledged_at IS NULL;
+
+        CREATE TABLE kol_registry (
+            contact_id INTEGER PRIMARY KEY REFERENCES contacts (id),
+            kind TEXT NOT NULL CHECK (kind IN ('journalist', 'official', 'influencer', 'media')),
+            note TEXT NOT NULL DEFAULT '',
+            set_by INTEGER REFERENCES users (id),
+            set_at INTEGER NOT NULL,
+            seq INTEGER NOT NULL
+        );
+        CREATE TABLE kol_suggestions (
+            contact_id INTEGER PRIMARY KEY REFERENCES contacts (id),
+            kind TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            score INTEGER NOT NULL,
+            suggested_at INTEGER NOT NULL,
+            dismissed_by INTEGER REFERENCES users (id),
+            dismissed_at INTEGER,
+            seq INTEGER NOT NULL
+        );
+        CREATE INDEX kol_suggestions_open ON kol_suggestions (score) WHERE dismissed_at IS NULL;
+
+        CREATE TABLE triage_suggestions (
+            item_id INTEGER PRIMARY KEY REFERENCES items (id) ON DELETE CASCADE,
+            value TEXT CHECK (value IN ('promote', 'protect')),
+            score INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        -- Whether each team confirmed or overrode a suggestion, at the moment it tagged the item.
+        CREATE TABLE suggestion_outcomes (
+            item_id INTEGER NOT NULL REFERENCES items (id) ON DELETE CASCADE,
+            team TEXT NOT NULL CHECK (team IN ('social', 'contact_center')),
+            suggested TEXT NOT NULL,
+            decided TEXT NOT NULL,
+            agreed INTEGER NOT NULL,
+            decided_by INTEGER REFERENCES users (id),
+            decided_at INTEGER NOT NULL,
+            PRIMARY KEY (item_id, team)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE issue_statements (
+            id INTEGER PRIMARY KEY,
+            issue_id INTEGER NOT NULL REFERENCES issues (id),
+            body TEXT NOT NULL,
+            short_body TEXT NOT NULL DEFAULT '',
+            link TEXT NOT NULL DEFAULT '',
+            state TEXT NOT NULL CHECK (state IN ('draft', 'approved', 'fanned_out', 'withdrawn')),
+            created_by INTEGER REFERENCES users (id),
+            created_at INTEGER NOT NULL,
+            approved_by INTEGER REFERENCES users (id),
+            approved_at INTEGER,
+            fanned_out_at INTEGER,
+            seq INTEGER NOT NULL
+        );
+        CREATE INDEX issue_statements_issue ON issue_statements (issue_id, id);
+        CREATE TABLE statement_replies (
+            statement_id INTEGER NOT NULL REFERENCES issue_statements (id),
+            account_id INTEGER NOT NULL REFERENCES accounts (id),
+            channel TEXT NOT NULL,
+            item_id INTEGER REFERENCES items (id),
+            conversation_id INTEGER REFERENCES conversations (id),
+            body TEXT NOT NULL,
+            outbox_id INTEGER REFERENCES outbox (id),
+            PRIMARY KEY (statement_id, account_id)
+        ) WITHOUT ROWID;
+        """
+    )

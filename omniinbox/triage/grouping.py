@@ -1,0 +1,213 @@
+"""Which items belong to the same issue: the rules, as pure functions.
+
+Issues are the connected components of a graph whose edges depend only on the two items
+(:func:`edge_reason`), never on what else has arrived or in which order; so however arrivals are
+interleaved, the same items end up grouped the same way. Two items are joined when they were
+created within the grouping window of each other and
+
+* they are in the same private thread (both are tickets or ticket comments, DMs or mails);
+* one is a reply to the other (the parent not being one of our own messages), in one thread;
+* they are in the same public thread and share at least :data:`TERMS_IN_THREAD` key terms;
+* they share a hashtag that is not generic, or a link that is not generic;
+* their texts are near duplicates (SimHash within :data:`NEAR_DUP_BITS` bits; only for texts of
+  at least :data:`MIN_WORDS_NEAR_DUP` words and two key terms);
+* they share at least :data:`TERMS_ACROSS` key terms (an item's key terms are its first
+  :data:`KEY_TERMS` significant terms, subject first);
+* they share :data:`TERMS_NAMED` key terms, one of them written as a name (``SukaLayan``,
+  ``Dukcapil``), were created within :data:`BURST_MS` of each other, and do not lean opposite
+  ways (praise against complaint, by the words of the lexicon).
+
+Guards against chaining everything into one giant issue: our own messages (outbound) only join
+the thread they answer and never bridge two issues by their text; spam joins nothing; generic
+words, hashtags and links (lexicon and settings) never count; short texts are not compared as
+near duplicates; one shared word is never enough.
+
+The store keeps lookup postings (:func:`lookup_keys`) so candidates are found by index within the
+time window; :func:`partition` is the same rule applied to every pair, the reference the
+incremental grouping is tested against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+from omniinbox.triage.lexicon import Lexicon
+from omniinbox.triage.text import (
+    TextFeatures,
+    hamming,
+    hash64,
+    is_generic_link,
+    shingles,
+    signed64,
+    simhash64,
+)
+
+KEY_TERMS = 8
+TERMS_ACROSS = 3
+TERMS_NAMED = 2
+TERMS_IN_THREAD = 2
+BURST_MS = 3 * 3_600_000
+NEAR_DUP_BITS = 3
+MIN_WORDS_NEAR_DUP = 6
+MIN_TERMS_NEAR_DUP = 2
+
+FLAG_OUTBOUND = 1
+FLAG_SPAM = 2
+FLAG_PRIVATE_THREAD = 4
+FLAG_FLOOD = 8  # set by the measures, not by grouping
+FLAG_DETACHED = 16  # taken out of its issue by a person: automatic grouping leaves it alone
+FLAG_PRAISE_WORDS = 32  # its own words lean Promote
+FLAG_COMPLAINT_WORDS = 64  # its own words lean Protect
+
+PRIVATE_THREAD_KINDS = frozenset({"ticket", "ticket_comment", "dm", "email"})
+
+
+@dataclass(frozen=True, slots=True)
+class GroupingText:
+    """What grouping takes from an item's text."""
+
+    terms: tuple[str, ...]  # key terms
+    hashtags: tuple[str, ...]
+    links: tuple[str, ...]
+    simhash: int | None  # unsigned; None when the text is too short to compare
+    names: tuple[str, ...] = ()  # the key terms written as names
+
+
+def grouping_text(features: TextFeatures, lexicon: Lexicon) -> GroupingText:
+    hashtags = tuple(h for h in features.hashtags if len(h) >= 3 and h not in lexicon.generic_hashtags)
+    links = tuple(link for link in features.links if not is_generic_link(link, lexicon))
+    simhash = None
+    if len(features.words) >= MIN_WORDS_NEAR_DUP and len(features.terms) >= MIN_TERMS_NEAR_DUP:
+        simhash = simhash64(shingles(features.words))
+    terms = features.terms[:KEY_TERMS]
+    names = tuple(t for t in terms if t in set(features.names))
+    return GroupingText(terms, hashtags, links, simhash, names)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFeatures:
+    """One item as the grouping rules see it."""
+
+    item_id: int
+    created_ms: int
+    conversation_id: int
+    external_id: str
+    parent_ref: str | None  # the external id of the item it replies to, if any
+    flags: int
+    terms: tuple[str, ...]
+    hashtags: frozenset[str]
+    links: frozenset[str]
+    simhash: int | None
+    names: frozenset[str] = frozenset()
+
+    @property
+    def outbound(self) -> bool:
+        return bool(self.flags & FLAG_OUTBOUND)
+
+    @property
+    def spam(self) -> bool:
+        return bool(self.flags & FLAG_SPAM)
+
+    @property
+    def private_thread(self) -> bool:
+        return bool(self.flags & FLAG_PRIVATE_THREAD)
+
+
+def shared_terms(a: Sequence[str], b: Sequence[str]) -> int:
+    return len(set(a).intersection(b))
+
+
+def _opposite(a: ItemFeatures, b: ItemFeatures) -> bool:
+    return bool(
+        (a.flags & FLAG_PRAISE_WORDS and b.flags & FLAG_COMPLAINT_WORDS)
+        or (a.flags & FLAG_COMPLAINT_WORDS and b.flags & FLAG_PRAISE_WORDS)
+    )
+
+
+def edge_reason(a: ItemFeatures, b: ItemFeatures, window_ms: int) -> str | None:
+    """Why ``a`` and ``b`` belong to one issue (``thread``, ``reply``, ``thread+terms``,
+    ``hashtag``, ``link``, ``near-duplicate``, ``terms``), or ``None``. Symmetric."""
+    if a.item_id == b.item_id or a.spam or b.spam or abs(a.created_ms - b.created_ms) > window_ms:
+        return None
+    if a.conversation_id == b.conversation_id:
+        if a.private_thread and b.private_thread:
+            return "thread"
+        if (a.parent_ref == b.external_id and not b.outbound) or (b.parent_ref == a.external_id and not a.outbound):
+            return "reply"
+        if not (a.outbound or b.outbound) and not _opposite(a, b) and shared_terms(a.terms, b.terms) >= TERMS_IN_THREAD:
+            return "thread+terms"
+    if a.outbound or b.outbound:
+        return None
+    if a.hashtags & b.hashtags:
+        return "hashtag"
+    if a.links & b.links:
+        return "link"
+    if a.simhash is not None and b.simhash is not None and hamming(a.simhash, b.simhash) <= NEAR_DUP_BITS:
+        return "near-duplicate"
+    shared = set(a.terms).intersection(b.terms)
+    if len(shared) >= TERMS_ACROSS:
+        return "terms"
+    if (
+        len(shared) >= TERMS_NAMED
+        and shared & (a.names | b.names)
+        and abs(a.created_ms - b.created_ms) <= BURST_MS
+        and not _opposite(a, b)
+    ):
+        return "terms+name"
+    return None
+
+
+def lookup_keys(f: ItemFeatures) -> list[int]:
+    """The postings under which ``f`` is found by the items it may join across threads (pairs of
+    key terms, hashtags, links, the four 16-bit bands of its SimHash), as signed 64-bit keys.
+    Any two items :func:`edge_reason` joins outside one thread share at least one key: two
+    shared terms share a pair, and SimHashes within three bits agree on at least one band."""
+    if f.outbound or f.spam:
+        return []
+    keys = [f"t{a}\x1f{b}" for a, b in combinations(sorted(set(f.terms)), 2)]
+    keys += [f"h{h}" for h in f.hashtags]
+    keys += [f"l{link}" for link in f.links]
+    if f.simhash is not None:
+        keys += [f"s{band}:{(f.simhash >> (16 * band)) & 0xFFFF}" for band in range(4)]
+    return [signed64(hash64(k)) for k in keys]
+
+
+def pair_keys(terms: Iterable[str]) -> set[int]:
+    """The term-pair keys of :func:`lookup_keys` alone (to count shared pairs of a candidate)."""
+    return {signed64(hash64(f"t{a}\x1f{b}")) for a, b in combinations(sorted(set(terms)), 2)}
+
+
+def encode_terms(terms: Sequence[str], names: Iterable[str]) -> str:
+    """Key terms as stored: space-separated, a name marked with a trailing ``*``."""
+    named = set(names)
+    return " ".join(f"{t}*" if t in named else t for t in terms)
+
+
+def decode_terms(stored: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    """``(terms, names)`` from :func:`encode_terms`."""
+    words = stored.split()
+    return tuple(w.rstrip("*") for w in words), frozenset(w[:-1] for w in words if w.endswith("*"))
+
+
+def partition(items: Sequence[ItemFeatures], window_ms: int) -> list[frozenset[int]]:
+    """The issues :func:`edge_reason` makes of ``items``, comparing every pair (the reference;
+    quadratic). Only groups of two or more; sorted by their smallest item id."""
+    parent = {f.item_id: f.item_id for f in items}
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in combinations(items, 2):
+        if edge_reason(a, b, window_ms) is not None:
+            ra, rb = find(a.item_id), find(b.item_id)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+    groups: dict[int, set[int]] = {}
+    for f in items:
+        groups.setdefault(find(f.item_id), set()).add(f.item_id)
+    return sorted((frozenset(g) for g in groups.values() if len(g) > 1), key=min)
