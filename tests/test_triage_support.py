@@ -46,11 +46,11 @@ class Feed:
     cache: Cache
     accounts: dict[str, Account] = field(default_factory=dict)
 
-    def account(self, key: str, *, leader: bool = False) -> Account:
+    def account(self, key: str, *, leader: bool = False, name: str = "") -> Account:
         if key not in self.accounts:
             channel = Channel(key.split(":", 1)[0])
             self.accounts[key] = ensure_account(
-                self.cache, key, channel, key, owner_kind=OwnerKind.LEADER if leader else OwnerKind.INSTITUTION
+                self.cache, key, channel, name or key, owner_kind=OwnerKind.LEADER if leader else OwnerKind.INSTITUTION
             )
         return self.accounts[key]
 
@@ -150,7 +150,7 @@ def scenario_feed(cache: Cache, *names: str) -> tuple[Feed, list[tuple[str, Item
     for name in names:
         scenario = scenario_named(name)
         for account in scenario.accounts:
-            feed.account(f"{account.platform}:{account.id}", leader=account.owner == "leader")
+            feed.account(f"{account.platform}:{account.id}", leader=account.owner == "leader", name=account.name)
         entries.extend(scenario_entries(scenario))
     entries.sort(key=lambda e: (e[1].created_at, e[1].external_id))
     return feed, entries

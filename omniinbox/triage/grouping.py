@@ -7,7 +7,9 @@ created within the grouping window of each other and
 
 * they are in the same private thread (both are tickets or ticket comments, DMs or mails);
 * one is a reply to the other (the parent not being one of our own messages), in one thread;
-* they are in the same public thread and share at least :data:`TERMS_IN_THREAD` key terms;
+* they are in the same public thread and share at least :data:`TERMS_IN_THREAD` key terms, or
+  were written within :data:`BURST_MS` of each other and lean the same way by their own words
+  (two complaints, or two thanks, under one post);
 * they share a hashtag that is not generic, or a link that is not generic;
 * their texts are near duplicates (SimHash within :data:`NEAR_DUP_BITS` bits; only for texts of
   at least :data:`MIN_WORDS_NEAR_DUP` words and two key terms);
@@ -119,6 +121,11 @@ def shared_terms(a: Sequence[str], b: Sequence[str]) -> int:
     return len(set(a).intersection(b))
 
 
+def _same_lean(a: ItemFeatures, b: ItemFeatures) -> bool:
+    lean = FLAG_PRAISE_WORDS | FLAG_COMPLAINT_WORDS
+    return bool(a.flags & lean) and (a.flags & lean) == (b.flags & lean)
+
+
 def _opposite(a: ItemFeatures, b: ItemFeatures) -> bool:
     return bool(
         (a.flags & FLAG_PRAISE_WORDS and b.flags & FLAG_COMPLAINT_WORDS)
@@ -128,7 +135,8 @@ def _opposite(a: ItemFeatures, b: ItemFeatures) -> bool:
 
 def edge_reason(a: ItemFeatures, b: ItemFeatures, window_ms: int) -> str | None:
     """Why ``a`` and ``b`` belong to one issue (``thread``, ``reply``, ``thread+terms``,
-    ``hashtag``, ``link``, ``near-duplicate``, ``terms``), or ``None``. Symmetric."""
+    ``thread+lean``, ``hashtag``, ``link``, ``near-duplicate``, ``terms``, ``terms+name``), or
+    ``None``. Symmetric."""
     if a.item_id == b.item_id or a.spam or b.spam or abs(a.created_ms - b.created_ms) > window_ms:
         return None
     if a.conversation_id == b.conversation_id:
@@ -136,8 +144,11 @@ def edge_reason(a: ItemFeatures, b: ItemFeatures, window_ms: int) -> str | None:
             return "thread"
         if (a.parent_ref == b.external_id and not b.outbound) or (b.parent_ref == a.external_id and not a.outbound):
             return "reply"
-        if not (a.outbound or b.outbound) and not _opposite(a, b) and shared_terms(a.terms, b.terms) >= TERMS_IN_THREAD:
-            return "thread+terms"
+        if not (a.outbound or b.outbound):
+            if not _opposite(a, b) and shared_terms(a.terms, b.terms) >= TERMS_IN_THREAD:
+                return "thread+terms"
+            if abs(a.created_ms - b.created_ms) <= BURST_MS and _same_lean(a, b):
+                return "thread+lean"
     if a.outbound or b.outbound:
         return None
     if a.hashtags & b.hashtags:

@@ -43,8 +43,10 @@ def mark_kol(cache: Cache, user: User | None, contact_id: int, kind: str, *, not
     user_id = user.id if user else None
     with cache.write("triage", user_id=user_id) as tx:
         for cid in ids:
-            linked = "" if cid == contact_id else f"linked to contact {contact_id}"
-            store.register_kol(tx, cid, kind, note.strip() or linked, user_id)
+            text = note.strip()
+            if cid != contact_id:
+                text = f"{text} (linked to contact {contact_id})" if text else f"linked to contact {contact_id}"
+            store.register_kol(tx, cid, kind, text, user_id)
             store.drop_kol_suggestion(tx, cid)
         store.set_is_kol(tx, ids, True)
         _touch_issues(tx, ids)

@@ -197,6 +197,7 @@ def analyze(text: str, lexicon: Lexicon | None = None) -> TextFeatures:
 
 
 _CAMEL = re.compile(r"[a-z][A-Z]")
+_ABBREVIATION = re.compile(r"(?:^|\s)[A-Z][a-z]{0,3}\.$")  # "Jl.", "Kel.", "No." do not end a sentence
 _SENTENCE_END = frozenset(".!?:;\n\"'“”‘’([")
 
 
@@ -210,7 +211,7 @@ def _name_words(text: str, lexicon: Lexicon) -> list[str]:
             pass
         elif len(token) >= 3 and token[0].isupper() and token[1:].islower():
             before = text[: match.start()].rstrip()
-            if not before or before[-1] in _SENTENCE_END:
+            if not before or (before[-1] in _SENTENCE_END and not _ABBREVIATION.search(before)):
                 continue
         else:
             continue
