@@ -292,6 +292,16 @@ def cmd_problems(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_issues(args: argparse.Namespace) -> int:
+    from omniinbox.triage.cli import IssuesCommandError, run_issues
+
+    with _open_cache(args) as cache:
+        try:
+            return run_issues(cache, args, sys.stdout)
+        except IssuesCommandError as exc:
+            raise CliError(str(exc), code=exc.code) from None
+
+
 # ---------------------------------------------------------------------------- accounts and sync
 
 
@@ -664,6 +674,13 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("issues", help="the issue radar: open issues with level, reason, counts and deadline")
+    _common(p)
+    from omniinbox.triage.cli import add_issues_arguments
+
+    add_issues_arguments(p)
+    p.set_defaults(func=cmd_issues)
 
     p = sub.add_parser("export", help="export items as CSV or JSON lines")
     _common(p)

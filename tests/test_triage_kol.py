@@ -78,7 +78,7 @@ def test_kols_are_suggested_with_a_reason_and_can_be_dismissed(cache: Cache) -> 
     assert found["Fraksi Dprd Kota"].kind == "official"
     assert found["Akun Viral"].kind == "influencer"
     assert found["Akun Viral"].reason == "past reach: 1 recent items drew 5,500 likes, shares and replies"
-    assert [s.name for s in kol.suggestions(cache)][0] == "Kabar Kota News"  # the strongest first
+    assert next(s.name for s in kol.suggestions(cache)) == "Kabar Kota News"  # the strongest first
 
     assert kol.dismiss_suggestion(cache, None, found["Akun Viral"].contact_id)
     kol.mark_kol(cache, None, news.contact_id, news.kind)

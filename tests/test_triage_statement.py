@@ -57,7 +57,7 @@ def _must_answer_issue(cache: Cache) -> tuple[int, Feed]:
         (
             "facebook:pemkot",
             item("f1", "Aplikasi SukaLayan error, antrean KTP tidak bisa diambil", 4, kind=ItemKind.COMMENT),
-        ),  # fmt: skip
+        ),
         (
             "zendesk:pemkot",
             item(
@@ -67,7 +67,7 @@ def _must_answer_issue(cache: Cache) -> tuple[int, Feed]:
                 kind=ItemKind.TICKET,
                 subject="SukaLayan gangguan",
             ),
-        ),  # fmt: skip
+        ),
         (
             "zendesk:pemkot",
             item(
@@ -77,7 +77,7 @@ def _must_answer_issue(cache: Cache) -> tuple[int, Feed]:
                 kind=ItemKind.TICKET,
                 subject="SukaLayan down",
             ),
-        ),  # fmt: skip
+        ),
         (
             "email:layanan",
             item(
@@ -87,7 +87,7 @@ def _must_answer_issue(cache: Cache) -> tuple[int, Feed]:
                 kind=ItemKind.EMAIL,
                 subject="Antrean KTP",
             ),
-        ),  # fmt: skip
+        ),
     ]
     feed.write(entries)
     triage.update(cache, now_ms=ms(8))
