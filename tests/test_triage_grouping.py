@@ -87,24 +87,37 @@ def test_guards_our_messages_spam_and_the_window() -> None:
     assert edge_reason(features(1, hashtags=frozenset({"airmati"})), far, WINDOW) is None
 
 
-def test_every_joining_pair_shares_a_lookup_key_or_a_thread() -> None:
+def test_every_pair_the_rules_join_is_found_by_its_lookups() -> None:
     rng = random.Random(3)
     vocabulary = [f"w{n}" for n in range(12)]
-    pool = [
-        features(
-            n,
-            terms=tuple(rng.sample(vocabulary, rng.randint(0, 6))),
-            hashtags=frozenset(rng.sample(["a", "b", "c"], rng.randint(0, 1))),
-            simhash=rng.getrandbits(64) if rng.random() < 0.5 else None,
-            names=frozenset(rng.sample(vocabulary, 2)),
-            conversation_id=rng.randrange(5),
+    pool = []
+    for n in range(120):
+        terms = tuple(rng.sample(vocabulary, rng.randint(0, 6)))
+        pool.append(
+            features(
+                n,
+                created_ms=ms(0) + rng.randrange(0, 8 * HOUR),
+                terms=terms,
+                names=frozenset(t for t in terms if rng.random() < 0.3),
+                hashtags=frozenset(rng.sample(["a", "b", "c", "d", "e"], rng.randint(0, 1))),
+                simhash=rng.getrandbits(64) if rng.random() < 0.3 else None,
+                flags=rng.choice([0, 0, grouping.FLAG_PRAISE_WORDS, grouping.FLAG_COMPLAINT_WORDS]),
+                conversation_id=rng.randrange(40),
+            )
         )
-        for n in range(80)
-    ]
+    joined = 0
     for a in pool:
+        p = grouping.probe(a)
         for b in pool:
-            if a is not b and edge_reason(a, b, WINDOW) is not None and a.conversation_id != b.conversation_id:
-                assert set(grouping.lookup_keys(a)) & set(grouping.lookup_keys(b)), (a, b)
+            if a is b or a.conversation_id == b.conversation_id or edge_reason(a, b, WINDOW) is None:
+                continue
+            joined += 1
+            postings = set(grouping.lookup_keys(b))
+            window_hits = [k for k in p.window if k in postings]
+            burst_hit = bool(set(p.burst) & postings)
+            within = abs(a.created_ms - b.created_ms) <= grouping.BURST_MS
+            assert grouping.is_candidate(p, window_hits, burst_hit, within), (a, b, edge_reason(a, b, WINDOW))
+    assert joined > 100  # the pool exercises the rules
 
 
 # ------------------------------------------------------------------------------------ order of arrival
@@ -241,13 +254,15 @@ def test_items_older_than_the_horizon_are_history_and_old_postings_are_forgotten
     feed.write([("x:pemkot", item("old", "Air PDAM mati #AirMati", 0)),
                 ("x:pemkot", item("old-2", "Air mati lagi #AirMati", 5))])  # fmt: skip
     report = triage.update(cache, now_ms=ms(60 * 24 * 10))  # ten days later: beyond the 7-day horizon
-    assert report.history == 2 and report.items_grouped == 0
+    assert report.items_seen == 0 and report.items_grouped == 0  # a first run reads only the horizon
     assert cache.conn.execute("SELECT count(*) FROM triage_items").fetchone()[0] == 0
 
     feed.write([("x:pemkot", item("new", "Air PDAM mati #AirMati", 60 * 24 * 10)),
                 ("x:pemkot", item("lone", "Sekadar bertanya jam buka perpustakaan", 60 * 24 * 10 + 1))])  # fmt: skip
     triage.update(cache, now_ms=ms(60 * 24 * 10 + 2))
     assert cache.conn.execute("SELECT count(*) FROM triage_keys").fetchone()[0] > 0
+    again = triage.update(cache, since_seq=0, now_ms=ms(60 * 24 * 10 + 2))  # everything read again
+    assert again.history == 2 and again.items_grouped == 0
     later = triage.update(cache, since_seq=0, now_ms=ms(60 * 24 * 20))  # the clock moves on ten days
     assert later.purged == 2
     assert cache.conn.execute("SELECT count(*) FROM triage_keys").fetchone()[0] == 0

@@ -102,6 +102,15 @@ def items_after(conn: Conn, seq: int, item_id: int, limit: int) -> list[ItemToTr
     return [ItemToTriage(*r) for r in _conn(conn).execute(_ITEMS_AFTER, (seq, item_id, limit))]
 
 
+def items_from_id(conn: Conn, after_id: int, limit: int) -> list[ItemToTriage]:
+    """Items with ids above ``after_id``, in id (creation time) order."""
+    sql = _ITEMS_AFTER.replace(
+        "WHERE i.seq > ?1 OR (i.seq = ?1 AND i.id > ?2) ORDER BY i.seq, i.id LIMIT ?3",
+        "WHERE i.id > ? ORDER BY i.id LIMIT ?",
+    )
+    return [ItemToTriage(*r) for r in _conn(conn).execute(sql, (after_id, limit))]
+
+
 def known_items(conn: Conn, item_ids: Sequence[int]) -> dict[int, tuple[int | None, int]]:
     """For items triage has seen: ``item id -> (issue id, engagement when last seen)``."""
     found: dict[int, tuple[int | None, int]] = {}
@@ -154,6 +163,34 @@ def key_matches(conn: Conn, keys: Sequence[int], lo_id: int, hi_id: int) -> list
         chunk = unique[start : start + _CHUNK]
         sql = f"SELECT key, item_id FROM triage_keys WHERE key IN ({_marks(chunk)}) AND item_id BETWEEN ? AND ?"
         found.extend(c.execute(sql, (*chunk, lo_id, hi_id)))
+    return found
+
+
+def candidate_items(
+    conn: Conn,
+    pairs: Sequence[int],
+    others: Sequence[int],
+    burst_keys: Sequence[int],
+    window: tuple[int, int],
+    burst: tuple[int, int],
+    min_pairs: int,
+) -> set[int]:
+    """Items worth testing (``omniinbox.triage.grouping.is_candidate``, in SQL): those with ids
+    in ``window`` sharing at least ``min_pairs`` of ``pairs`` or any of ``others``, and those in
+    ``burst`` sharing any of ``burst_keys``. Counting is left to SQLite: common pairs cost no
+    Python per posting."""
+    c = _conn(conn)
+    found: set[int] = set()
+    if pairs:
+        sql = (
+            f"SELECT item_id FROM triage_keys WHERE key IN ({_marks(pairs)}) AND item_id BETWEEN ? AND ?"
+            " GROUP BY item_id HAVING count(*) >= ?"
+        )
+        found.update(r[0] for r in c.execute(sql, (*pairs, *window, min_pairs)))
+    for keys, (lo, hi) in ((others, window), (burst_keys, burst)):
+        if keys:
+            sql = f"SELECT DISTINCT item_id FROM triage_keys WHERE key IN ({_marks(keys)}) AND item_id BETWEEN ? AND ?"
+            found.update(r[0] for r in c.execute(sql, (*keys, lo, hi)))
     return found
 
 

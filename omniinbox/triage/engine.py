@@ -45,15 +45,15 @@ from omniinbox.triage.grouping import (
     FLAG_PRAISE_WORDS,
     FLAG_PRIVATE_THREAD,
     FLAG_SPAM,
+    MIN_PAIR_HITS,
     PRIVATE_THREAD_KINDS,
-    TERMS_ACROSS,
     ItemFeatures,
     decode_terms,
     edge_reason,
     encode_terms,
     grouping_text,
     lookup_keys,
-    pair_keys,
+    probe,
 )
 from omniinbox.triage.lexicon import Lexicon
 from omniinbox.triage.settings import TriageSettings
@@ -61,7 +61,6 @@ from omniinbox.triage.suggest import in_context, is_spam, suggest
 from omniinbox.triage.text import analyze, fold, signed64, unsigned64
 
 DEFAULT_BATCH = 1000
-_MIN_PAIR_HITS = TERMS_ACROSS * (TERMS_ACROSS - 1) // 2  # items sharing three terms share three pairs
 _PURGE_EVERY_MS = 3_600_000
 _PURGE_LIMIT = 20_000
 _TAG_EVENTS_LIMIT = 5000
@@ -82,7 +81,7 @@ class UpdateReport:
 
 
 def features_of(row: store.FeatureRow) -> ItemFeatures:
-    terms, names = decode_terms(row.terms)
+    terms, names, common = decode_terms(row.terms)
     return ItemFeatures(
         item_id=row.item_id,
         created_ms=row.created_at,
@@ -95,6 +94,7 @@ def features_of(row: store.FeatureRow) -> ItemFeatures:
         links=frozenset(row.links.split()),
         simhash=None if row.simhash is None else unsigned64(row.simhash),
         names=names,
+        common=common,
     )
 
 
@@ -112,44 +112,63 @@ def update(
 ) -> UpdateReport:
     """Triage what changed since the watermark (or since ``since_seq``, when given and older:
     items seen before are then only checked for new engagement). ``now_ms`` is the time the
-    horizon, velocities and deadlines are reckoned from (default: the clock)."""
+    horizon, velocities and deadlines are reckoned from (default: the clock).
+
+    The first run on a cache reads only the items created within the horizon (by id: ids are
+    time-ordered), not the whole cache."""
     started = time.perf_counter()
     report = UpdateReport()
     marks = store.state(cache)
     done_seq = marks.get("seq", 0)
-    if since_seq is None and cache.last_seq() <= done_seq and not store.dirty_issue_ids(cache):
+    if since_seq is None and "seq" in marks and cache.last_seq() <= done_seq and not store.dirty_issue_ids(cache):
         return report
     now = now_ms if now_ms is not None else to_millis(utcnow()) or 0
     settings = settings_mod.load(cache)
     lex = lexicon_for(settings, lexicon)
-    cursor = (min(since_seq, done_seq), 0) if since_seq is not None else (done_seq, marks.get("item", 0))
+    if since_seq is None and "seq" not in marks:
+        _first_run(cache, settings, lex, now, report, marks, batch)
+    else:
+        cursor = (min(since_seq, done_seq), 0) if since_seq is not None else (done_seq, marks.get("item", 0))
+        while True:
+            with cache.write("triage") as tx:
+                run = _Run(tx, settings, lex, now, report)
+                rows = store.items_after(tx.conn, cursor[0], cursor[1], batch)
+                more = len(rows) == batch
+                if more:
+                    cursor = (rows[-1].seq, rows[-1].id)
+                values = run.run(rows, marks, finish=not more)
+                values.update(seq=cursor[0], item=cursor[1]) if more else values.update(seq=tx.last_seq, item=0)
+                store.set_state(tx, values)
+                marks.update(values)
+            if not more:
+                break
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _first_run(cache: Cache, settings: TriageSettings, lex: Lexicon, now: int, report: UpdateReport,
+               marks: dict[str, int], batch: int) -> None:  # fmt: skip
+    """Items created within the horizon, by id; then the watermark is the sequence number the
+    cache had when the run began (what was written meanwhile is read by the next run)."""
+    begun = marks.get("backfill_seq", cache.last_seq())
+    cursor = marks.get("backfill_id", id_floor_for(now - settings.horizon_ms) - 1)
     while True:
         with cache.write("triage") as tx:
             run = _Run(tx, settings, lex, now, report)
-            rows = store.items_after(tx.conn, cursor[0], cursor[1], batch)
-            run.process(rows)
+            rows = store.items_from_id(tx.conn, cursor, batch)
             more = len(rows) == batch
             if more:
-                cursor = (rows[-1].seq, rows[-1].id)
-            audit_mark = run.tag_outcomes(marks.get("audit", 0))
-            run.suggest_kols()
-            run.refresh_dirty()
-            run.check_answered()
-            if not more:
-                run.purge(marks.get("purged", 0))
-            values = {"audit": audit_mark}
+                cursor = rows[-1].id
+            values = run.run(rows, marks, finish=not more)
             if more:
-                values.update(seq=cursor[0], item=cursor[1])
-            else:
-                values.update(seq=tx.last_seq, item=0)
-            if run.purged_to is not None:
-                values["purged"] = run.purged_to
+                values.update(backfill_seq=begun, backfill_id=cursor)
+            else:  # nobody wrote items meanwhile: what this run wrote itself needs no reading
+                quiet = not tx.conn.execute("SELECT 1 FROM items WHERE seq > ? LIMIT 1", (begun,)).fetchone()
+                values.update(seq=tx.last_seq if quiet else begun, item=0)
             store.set_state(tx, values)
             marks.update(values)
         if not more:
-            break
-    report.seconds = time.perf_counter() - started
-    return report
+            return
 
 
 class _Run:
@@ -169,6 +188,21 @@ class _Run:
         self.contacts: dict[int, store.ContactFacts] = {}
         self.issue_lean: dict[int, tuple[int, int, int]] = {}  # issue -> (level, protect, promote)
         self.purged_to: int | None = None
+        self._accounts: dict[int, store.AccountFacts] | None = None
+        self._kol_kinds: dict[int, str] | None = None
+
+    def run(self, rows: Sequence[store.ItemToTriage], marks: dict[str, int], *, finish: bool) -> dict[str, int]:
+        """Everything one transaction does; returns the watermarks it moved."""
+        self.process(rows)
+        values = {"audit": self.tag_outcomes(marks.get("audit", 0))}
+        self.suggest_kols()
+        self.refresh_dirty()
+        self.check_answered()
+        if finish:
+            self.purge(marks.get("purged", 0))
+            if self.purged_to is not None:
+                values["purged"] = self.purged_to
+        return values
 
     # ------------------------------------------------------------------ new and changed items
 
@@ -220,13 +254,14 @@ class _Run:
             links=frozenset(grouping.links),
             simhash=grouping.simhash,
             names=frozenset(grouping.names),
+            common=frozenset(grouping.common),
         )
         keys = lookup_keys(features)
-        issue_id = None if spam else self._join(features, self._neighbours(features, keys))
+        issue_id = None if spam else self._join(features, self._neighbours(features))
         store.insert_item(
             self.tx, row.id, issue_id, flags, row.engagement,
             None if grouping.simhash is None else signed64(grouping.simhash),
-            encode_terms(grouping.terms, grouping.names), grouping.hashtags, grouping.links,
+            encode_terms(grouping.terms, grouping.names, grouping.common), grouping.hashtags, grouping.links,
         )  # fmt: skip
         store.insert_keys(self.tx, row.id, keys)
         self.report.items_grouped += 1
@@ -249,33 +284,54 @@ class _Run:
             if row.contact_id is not None:
                 self.authors[row.contact_id] = max(self.authors[row.contact_id], row.engagement)
 
-    def _neighbours(self, f: ItemFeatures, keys: Sequence[int]) -> list[tuple[int | None, int]]:
+    def _neighbours(self, f: ItemFeatures) -> list[tuple[int | None, int]]:
         """``(issue id, item id)`` of the items ``f`` joins."""
         if f.spam:
             return []
         lo = id_floor_for(f.created_ms - self.window)
         hi = id_floor_for(f.created_ms + self.window + 1) - 1
         candidates: set[int] = set()
-        if keys:
-            pairs = pair_keys(f.terms)
-            hits: Counter[int] = Counter()
-            for key, item_id in store.key_matches(self.conn, keys, lo, hi):
-                if key in pairs:
-                    hits[item_id] += 1
-                else:
-                    candidates.add(item_id)
-            burst_lo = id_floor_for(f.created_ms - BURST_MS)
-            burst_hi = id_floor_for(f.created_ms + BURST_MS + 1)
-            candidates.update(i for i, n in hits.items() if n >= _MIN_PAIR_HITS or burst_lo <= i < burst_hi)
+        p = probe(f)
+        if p.window:
+            burst = (id_floor_for(f.created_ms - BURST_MS), id_floor_for(f.created_ms + BURST_MS + 1) - 1)
+            candidates = store.candidate_items(
+                self.conn,
+                [k for k in p.window if k in p.pairs],
+                [k for k in p.window if k not in p.pairs],
+                [*p.burst, *p.named_pairs],
+                (lo, hi),
+                burst,
+                MIN_PAIR_HITS,
+            )
         candidates.update(store.thread_items(self.conn, f.conversation_id, lo, hi))
         candidates.discard(f.item_id)
         if not candidates:
             return []
-        return [
-            (row.issue_id, row.item_id)
-            for row in store.feature_rows(self.conn, candidates)
-            if not row.flags & FLAG_DETACHED and edge_reason(f, features_of(row), self.window) is not None
-        ]
+        # One edge into an issue is enough to join it: test an issue's candidates a few at a time
+        # and stop at the first that joins (a viral issue's hundreds of items cost a handful).
+        by_issue: dict[int | None, list[int]] = {}
+        for item_id, issue_id in store.issues_of(self.conn, sorted(candidates)).items():
+            by_issue.setdefault(issue_id, []).append(item_id)
+        found: list[tuple[int | None, int]] = []
+        for issue_id, members in by_issue.items():
+            if issue_id is None:
+                found.extend(
+                    (None, row.item_id) for row in store.feature_rows(self.conn, members) if self._joins(f, row)
+                )
+                continue
+            members.sort(key=lambda i: abs(i - f.item_id))  # the nearest in time first
+            start, step = 0, 4
+            while start < len(members):
+                rows = store.feature_rows(self.conn, members[start : start + step])
+                hit = next((row for row in rows if self._joins(f, row)), None)
+                if hit is not None:
+                    found.append((issue_id, hit.item_id))
+                    break
+                start, step = start + step, min(step * 4, 256)
+        return found
+
+    def _joins(self, f: ItemFeatures, row: store.FeatureRow) -> bool:
+        return not row.flags & FLAG_DETACHED and edge_reason(f, features_of(row), self.window) is not None
 
     def _join(self, f: ItemFeatures, neighbours: Sequence[tuple[int | None, int]]) -> int | None:
         if not neighbours:
@@ -368,9 +424,10 @@ class _Run:
             store.update_issue(self.tx, issue_id, {"items": 0, "counted_items": 0, "visible": 0, "level": 0})
             return
         self.report.issues_refreshed += 1
-        accounts = store.account_facts(self.conn)
+        if self._accounts is None or self._kol_kinds is None:
+            self._accounts, self._kol_kinds = store.account_facts(self.conn), store.kol_kinds(self.conn)
         m = measures.compute(
-            rows, store.member_tags(self.conn, issue_id), accounts, store.kol_kinds(self.conn), self.settings,
+            rows, store.member_tags(self.conn, issue_id), self._accounts, self._kol_kinds, self.settings,
             self.now, lambda ids: store.item_texts(self.conn, ids), self.lexicon,
         )  # fmt: skip
         assessment = levels.assess(m, self.settings, now_ms=self.now)

@@ -13,11 +13,12 @@ created within the grouping window of each other and
 * they share a hashtag that is not generic, or a link that is not generic;
 * their texts are near duplicates (SimHash within :data:`NEAR_DUP_BITS` bits; only for texts of
   at least :data:`MIN_WORDS_NEAR_DUP` words and two key terms);
-* they share at least :data:`TERMS_ACROSS` key terms (an item's key terms are its first
-  :data:`KEY_TERMS` significant terms, subject first);
-* they share :data:`TERMS_NAMED` key terms, one of them written as a name (``SukaLayan``,
-  ``Dukcapil``), were created within :data:`BURST_MS` of each other, and do not lean opposite
-  ways (praise against complaint, by the words of the lexicon).
+* the key terms they share weigh at least :data:`TERMS_ACROSS` (an item's key terms are its
+  first :data:`KEY_TERMS` significant terms, subject first; a term the lexicon lists as common
+  in a public institution's inbox, like ``ktp`` or ``antrean``, weighs half);
+* they share :data:`TERMS_NAMED` key terms weighing at least 1.5, one of them written as a name
+  (``SukaLayan``, ``Dukcapil``), were created within :data:`BURST_MS` of each other, and do not
+  lean opposite ways (praise against complaint, by the words of the lexicon).
 
 Guards against chaining everything into one giant issue: our own messages (outbound) only join
 the thread they answer and never bridge two issues by their text; spam joins nothing; generic
@@ -51,6 +52,7 @@ TERMS_ACROSS = 3
 TERMS_NAMED = 2
 TERMS_IN_THREAD = 2
 BURST_MS = 3 * 3_600_000
+MIN_PAIR_HITS = TERMS_ACROSS * (TERMS_ACROSS - 1) // 2  # items sharing three terms share three pairs
 NEAR_DUP_BITS = 3
 MIN_WORDS_NEAR_DUP = 6
 MIN_TERMS_NEAR_DUP = 2
@@ -75,6 +77,7 @@ class GroupingText:
     links: tuple[str, ...]
     simhash: int | None  # unsigned; None when the text is too short to compare
     names: tuple[str, ...] = ()  # the key terms written as names
+    common: tuple[str, ...] = ()  # the key terms the lexicon calls common: they weigh half
 
 
 def grouping_text(features: TextFeatures, lexicon: Lexicon) -> GroupingText:
@@ -85,7 +88,8 @@ def grouping_text(features: TextFeatures, lexicon: Lexicon) -> GroupingText:
         simhash = simhash64(shingles(features.words))
     terms = features.terms[:KEY_TERMS]
     names = tuple(t for t in terms if t in set(features.names))
-    return GroupingText(terms, hashtags, links, simhash, names)
+    common = tuple(t for t in terms if t in lexicon.common_terms)
+    return GroupingText(terms, hashtags, links, simhash, names, common)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +107,7 @@ class ItemFeatures:
     links: frozenset[str]
     simhash: int | None
     names: frozenset[str] = frozenset()
+    common: frozenset[str] = frozenset()
 
     @property
     def outbound(self) -> bool:
@@ -158,10 +163,12 @@ def edge_reason(a: ItemFeatures, b: ItemFeatures, window_ms: int) -> str | None:
     if a.simhash is not None and b.simhash is not None and hamming(a.simhash, b.simhash) <= NEAR_DUP_BITS:
         return "near-duplicate"
     shared = set(a.terms).intersection(b.terms)
-    if len(shared) >= TERMS_ACROSS:
+    weight = sum(0.5 if t in a.common or t in b.common else 1.0 for t in shared)
+    if weight >= TERMS_ACROSS:
         return "terms"
     if (
         len(shared) >= TERMS_NAMED
+        and weight >= 1.5
         and shared & (a.names | b.names)
         and abs(a.created_ms - b.created_ms) <= BURST_MS
         and not _opposite(a, b)
@@ -170,36 +177,94 @@ def edge_reason(a: ItemFeatures, b: ItemFeatures, window_ms: int) -> str | None:
     return None
 
 
+def _pairs(terms: Iterable[str]) -> list[tuple[str, str]]:
+    return list(combinations(sorted(set(terms)), 2))
+
+
+def _key(text: str) -> int:
+    return signed64(hash64(text))
+
+
 def lookup_keys(f: ItemFeatures) -> list[int]:
-    """The postings under which ``f`` is found by the items it may join across threads (pairs of
-    key terms, hashtags, links, the four 16-bit bands of its SimHash), as signed 64-bit keys.
-    Any two items :func:`edge_reason` joins outside one thread share at least one key: two
-    shared terms share a pair, and SimHashes within three bits agree on at least one band."""
+    """The postings under which ``f`` is found by the items it may join across threads, as
+    signed 64-bit keys: each pair of its key terms (``t``), each pair holding one of its names
+    again (``n``), its hashtags, links, and the four 16-bit bands of its SimHash. See
+    :func:`probe` for how they are looked up."""
     if f.outbound or f.spam:
         return []
-    keys = [f"t{a}\x1f{b}" for a, b in combinations(sorted(set(f.terms)), 2)]
+    pairs = _pairs(f.terms)
+    keys = [f"t{a}\x1f{b}" for a, b in pairs]
+    keys += [f"n{a}\x1f{b}" for a, b in pairs if a in f.names or b in f.names]
     keys += [f"h{h}" for h in f.hashtags]
     keys += [f"l{link}" for link in f.links]
     if f.simhash is not None:
         keys += [f"s{band}:{(f.simhash >> (16 * band)) & 0xFFFF}" for band in range(4)]
-    return [signed64(hash64(k)) for k in keys]
+    return [_key(k) for k in keys]
 
 
-def pair_keys(terms: Iterable[str]) -> set[int]:
-    """The term-pair keys of :func:`lookup_keys` alone (to count shared pairs of a candidate)."""
-    return {signed64(hash64(f"t{a}\x1f{b}")) for a, b in combinations(sorted(set(terms)), 2)}
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """What an item looks up to find the items it may join across threads.
+
+    ``window`` keys are looked up among items created within the grouping window, ``burst``
+    keys among items created within :data:`BURST_MS`. Every pair :func:`edge_reason` joins
+    outside one thread is found (:func:`is_candidate`): three shared terms share three term
+    pairs; two shared terms one of which is a name of ``f`` share a pair in ``named_pairs``,
+    and one of which is a name of the other item share an ``n`` posting of the other item;
+    equal hashtags and links share their key; SimHashes within three bits agree on one band.
+    """
+
+    window: tuple[int, ...]
+    burst: tuple[int, ...]
+    pairs: frozenset[int]  # the window keys that are term pairs
+    named_pairs: frozenset[int]  # the term pairs holding one of the item's names
 
 
-def encode_terms(terms: Sequence[str], names: Iterable[str]) -> str:
-    """Key terms as stored: space-separated, a name marked with a trailing ``*``."""
-    named = set(names)
-    return " ".join(f"{t}*" if t in named else t for t in terms)
+def probe(f: ItemFeatures) -> Probe:
+    if f.outbound or f.spam:
+        return Probe((), (), frozenset(), frozenset())
+    pairs = _pairs(f.terms)
+    pair_keys = [_key(f"t{a}\x1f{b}") for a, b in pairs]
+    named = frozenset(k for k, (a, b) in zip(pair_keys, pairs, strict=True) if a in f.names or b in f.names)
+    others = [_key(f"h{h}") for h in f.hashtags] + [_key(f"l{link}") for link in f.links]
+    if f.simhash is not None:
+        others += [_key(f"s{band}:{(f.simhash >> (16 * band)) & 0xFFFF}") for band in range(4)]
+    burst = tuple(_key(f"n{a}\x1f{b}") for a, b in pairs)
+    return Probe(tuple(pair_keys + others), burst, frozenset(pair_keys), named)
 
 
-def decode_terms(stored: str) -> tuple[tuple[str, ...], frozenset[str]]:
-    """``(terms, names)`` from :func:`encode_terms`."""
-    words = stored.split()
-    return tuple(w.rstrip("*") for w in words), frozenset(w[:-1] for w in words if w.endswith("*"))
+def is_candidate(p: Probe, window_hits: Iterable[int], burst_hit: bool, within_burst: bool) -> bool:
+    """Whether an item whose postings matched ``window_hits`` of ``p.window`` (and, when
+    ``burst_hit``, one of ``p.burst``) may be joined: worth loading and testing. The store
+    answers the same question in SQL (``omniinbox.store.issues.candidate_items``)."""
+    pair_hits = 0
+    named = False
+    for key in window_hits:
+        if key not in p.pairs:
+            return True  # a hashtag, a link or a SimHash band
+        pair_hits += 1
+        named = named or key in p.named_pairs
+    return pair_hits >= MIN_PAIR_HITS or (within_burst and (named or burst_hit))
+
+
+def encode_terms(terms: Sequence[str], names: Iterable[str] = (), common: Iterable[str] = ()) -> str:
+    """Key terms as stored: space-separated, a name marked with a trailing ``*``, a common term
+    with a trailing ``~``."""
+    named, usual = set(names), set(common)
+    return " ".join(t + ("*" if t in named else "") + ("~" if t in usual else "") for t in terms)
+
+
+def decode_terms(stored: str) -> tuple[tuple[str, ...], frozenset[str], frozenset[str]]:
+    """``(terms, names, common)`` from :func:`encode_terms`."""
+    terms, names, common = [], set(), set()
+    for word in stored.split():
+        term = word.rstrip("*~")
+        terms.append(term)
+        if "*" in word[len(term) :]:
+            names.add(term)
+        if "~" in word[len(term) :]:
+            common.add(term)
+    return tuple(terms), frozenset(names), frozenset(common)
 
 
 def partition(items: Sequence[ItemFeatures], window_ms: int) -> list[frozenset[int]]:

@@ -57,6 +57,7 @@ class Lexicon:
     kol_words: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     sentiment_words: frozenset[str] = frozenset()  # single words of signals with subject = false
     synonyms: Mapping[str, str] = field(default_factory=dict)  # word or stem -> the term grouping uses
+    common_terms: frozenset[str] = frozenset()  # terms that weigh half when tying messages together
     digest: str = ""  # identifies the content, recorded with what was derived from it
 
     @staticmethod
@@ -126,6 +127,7 @@ class Lexicon:
             kol_words=kol_words,
             sentiment_words=frozenset(sentiment),
             synonyms=synonyms,
+            common_terms=frozenset(_words(lists.get("common_terms", []))),
             digest=digest.hexdigest(),
         )
 

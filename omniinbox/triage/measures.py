@@ -292,7 +292,7 @@ def compute(
 
     representative = max(counted, key=rep_score)
     m.representative = representative.item_id
-    sample = [r.item_id for r in counted[-30:]]
+    sample = [r.item_id for r in counted[-12:]]
     found = texts([first.item_id, representative.item_id, *sample])
     surface = _surface_forms(top, [f"{s}\n{t}" for s, t in found.values()], lexicon)
     m.key_terms = [(surface.get(t, t), term_counts[t]) for t in top]

@@ -26,17 +26,53 @@ class Suggestion:
     signals: dict[str, list[str]] = field(default_factory=dict)  # signal label -> phrases found
 
 
-def _find(phrase: str, words: Sequence[str], joined: str, raw: str) -> list[int]:
-    """Where ``phrase`` starts in ``words`` (as whole words); emoji and other non-word phrases
-    are looked for in the raw text (position -1)."""
-    if not any(ch.isalnum() for ch in phrase):
-        return [-1] if phrase in raw else []
-    parts = phrase.split()
-    if len(parts) == 1:
-        return [n for n, w in enumerate(words) if w == phrase]
-    if f" {phrase} " not in joined:
-        return []
-    return [n for n in range(len(words) - len(parts) + 1) if list(words[n : n + len(parts)]) == parts]
+@dataclass(frozen=True, slots=True)
+class _Matcher:
+    """Phrases indexed by their first word; phrases without letters (emoji) apart."""
+
+    by_first: dict[str, list[tuple[tuple[str, ...], int, str]]]  # word -> (words, owner, phrase)
+    symbols: list[tuple[str, int]]  # (phrase, owner)
+
+    @classmethod
+    def build(cls, phrases: Sequence[tuple[str, int]]) -> _Matcher:
+        by_first: dict[str, list[tuple[tuple[str, ...], int, str]]] = {}
+        symbols: list[tuple[str, int]] = []
+        for phrase, owner in phrases:
+            if any(ch.isalnum() for ch in phrase):
+                parts = tuple(phrase.split())
+                by_first.setdefault(parts[0], []).append((parts, owner, phrase))
+            else:
+                symbols.append((phrase, owner))
+        return cls(by_first, symbols)
+
+    def find(self, words: Sequence[str], raw: str) -> list[tuple[int, str, int]]:
+        """``(owner, phrase, position)`` of every match, in text order (emoji at position -1)."""
+        found = []
+        for n, word in enumerate(words):
+            for parts, owner, phrase in self.by_first.get(word, ()):
+                if len(parts) == 1 or tuple(words[n : n + len(parts)]) == parts:
+                    found.append((owner, phrase, n))
+        if self.symbols:
+            folded = fold(raw)
+            found.extend((owner, phrase, -1) for phrase, owner in self.symbols if phrase in folded)
+        return found
+
+
+_MATCHERS: dict[tuple[str, str], _Matcher] = {}
+
+
+def _matcher(lexicon: Lexicon, which: str) -> _Matcher:
+    key = (lexicon.digest, which)
+    found = _MATCHERS.get(key)
+    if found is None:
+        if which == "spam":
+            phrases = [(p, -1) for p in lexicon.spam]
+        else:
+            phrases = [(p, n) for n, signal in enumerate(lexicon.signals) for p in signal.phrases]
+        if len(_MATCHERS) > 16:
+            _MATCHERS.clear()
+        found = _MATCHERS[key] = _Matcher.build(phrases)
+    return found
 
 
 def _negated(words: Sequence[str], at: int, lexicon: Lexicon) -> bool:
@@ -46,34 +82,25 @@ def _negated(words: Sequence[str], at: int, lexicon: Lexicon) -> bool:
 def is_spam(words: Sequence[str], raw: str, lexicon: Lexicon | None = None) -> list[str]:
     """The spam markers found (empty: not spam)."""
     lex = lexicon or Lexicon.default()
-    joined = f" {' '.join(words)} "
-    folded = fold(raw)
-    return [p for p in lex.spam if _find(p, words, joined, folded)]
+    return list(dict.fromkeys(phrase for _owner, phrase, _at in _matcher(lex, "spam").find(words, raw)))
 
 
 def suggest(words: Sequence[str], raw: str, lexicon: Lexicon | None = None) -> Suggestion:
     """The suggestion the words alone support."""
     lex = lexicon or Lexicon.default()
-    joined = f" {' '.join(words)} "
-    folded = fold(raw)
     found: dict[str, list[str]] = {}
     side: dict[str, str] = {}  # label -> the way it leans
     weight = {PROMOTE: 0, PROTECT: 0}
-    signal: Signal
-    for signal in lex.signals:
-        for phrase in signal.phrases:
-            for at in _find(phrase, words, joined, folded):
-                leans = signal.leans
-                label = signal.label
-                if leans == PROMOTE and at >= 0 and _negated(words, at, lex):
-                    leans, label = PROTECT, "negated praise"
-                    phrase_shown = f"{words[at - 1]} {phrase}"
-                else:
-                    phrase_shown = phrase
-                if phrase_shown not in found.setdefault(label, []):
-                    found[label].append(phrase_shown)
-                    side[label] = leans
-                    weight[leans] += signal.weight
+    for owner, phrase, at in _matcher(lex, "signals").find(words, raw):
+        signal: Signal = lex.signals[owner]
+        leans, label, shown = signal.leans, signal.label, phrase
+        if leans == PROMOTE and at >= 0 and _negated(words, at, lex):
+            leans, label = PROTECT, "negated praise"
+            shown = f"{words[at - 1]} {phrase}"
+        if shown not in found.setdefault(label, []):
+            found[label].append(shown)
+            side[label] = leans
+            weight[leans] += signal.weight
     if weight[PROMOTE] == weight[PROTECT]:
         reason = "no Promote or Protect words" if not found else "as much for Promote as for Protect: " + _why(found)
         return Suggestion(None, 0, reason, found)

@@ -53,6 +53,8 @@ class TextFeatures:
 
 def fold(text: str) -> str:
     """Case-folded, with diacritics stripped (``Café`` -> ``cafe``)."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
