@@ -299,8 +299,13 @@ def mark_dirty(tx: WriteTx, issue_ids: Iterable[int]) -> None:
         tx.conn.execute(f"UPDATE issues SET dirty = 1 WHERE id IN ({_marks(chunk)})", chunk)
 
 
-def mark_open_issues_dirty(tx: WriteTx) -> None:
-    tx.conn.execute("UPDATE issues SET dirty = 1 WHERE status = 'open' AND visible = 1")
+def mark_open_issues_dirty(tx: WriteTx, within_ms: int) -> None:
+    """Open issues with messages within ``within_ms`` of the newest activity are assessed again."""
+    newest = tx.conn.execute("SELECT max(last_item_at) FROM issues WHERE status = 'open'").fetchone()[0]
+    if newest is not None:
+        tx.conn.execute(
+            "UPDATE issues SET dirty = 1 WHERE status = 'open' AND last_item_at >= ?", (newest - within_ms,)
+        )
 
 
 def dirty_issue_ids(conn: Conn) -> list[int]:

@@ -60,6 +60,9 @@ def run_issues(cache: Cache, args: argparse.Namespace, out: TextIO) -> int:
             return 0
         for name, help_text in triage_settings.describe().items():
             out.write(f"{name} = {json.dumps(current[name], ensure_ascii=False)}\n    {help_text}\n")
+        from omniinbox.triage.lexicon import FILES, user_folder
+
+        out.write(f"Lexicon: built in; files named {', '.join(FILES)} in {user_folder()} extend it.\n")
         return 0
     if not args.no_update:
         triage.update(cache)

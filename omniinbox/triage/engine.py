@@ -188,6 +188,7 @@ class _Run:
         self.contacts: dict[int, store.ContactFacts] = {}
         self.issue_lean: dict[int, tuple[int, int, int]] = {}  # issue -> (level, protect, promote)
         self.purged_to: int | None = None
+        self.arrived: Counter[int] = Counter()  # issue -> new messages from the public in this run
         self._accounts: dict[int, store.AccountFacts] | None = None
         self._kol_kinds: dict[int, str] | None = None
 
@@ -351,6 +352,8 @@ class _Run:
         if singles:
             store.assign(self.tx, singles, target)
         store.add_to_size(self.tx, target, 1 + len(singles))
+        if not f.outbound:
+            self.arrived[target] += 1
         self.dirty.add(target)
         self.issue_lean.pop(target, None)
         return target
@@ -388,6 +391,7 @@ class _Run:
         self.report.issues_merged += 1
         self.dirty.discard(other)
         self.dirty.add(target)
+        self.arrived[target] += self.arrived.pop(other, 0)
         self.issue_lean.pop(target, None)
 
     def _lean(self, issue_id: int | None) -> tuple[int, int, int]:
@@ -475,8 +479,7 @@ class _Run:
         elif level < 3 and row.must_answer and reassess:
             values.update(must_answer=0, deadline_at=None)
             self.tx.audit("issue.must_answer_lifted", target, reason=reason)
-        last_public = rows[-1].created_at if m.counted_items else None
-        if row.status == "closed" and row.closed_at is not None and last_public and last_public > row.closed_at:
+        if row.status == "closed" and self.arrived.get(issue_id):
             values.update(status="open", closed_at=None)
             self.tx.audit("issue.reopen", target, reason="new messages after it was closed")
         flood = set(m.flood_items)

@@ -4,8 +4,9 @@ Three files ship with the application: ``normalize.toml`` (informal spellings, w
 tie messages together, generic hashtags and link hosts, tracking parameters...), ``stopwords.toml``
 (Bahasa Indonesia and English) and ``suggest.toml`` (Promote/Protect signals, spam markers,
 negations, words that hint at a key opinion leader's kind). A folder of the same files, e.g.
-``<config>/lexicon/``, can extend them: its lists are added to the shipped ones, a list named
-``remove_<name>`` takes entries out, and its ``[slang]`` entries replace or add mappings.
+``<config>/lexicon/``, can extend them (:func:`user_folder`, read once per process): its lists are added to the shipped
+ones, a list named ``remove_<name>`` takes entries out, and its ``[slang]`` entries replace or add
+mappings.
 
 :class:`Lexicon` is immutable; :meth:`Lexicon.default` is read once per process.
 """
@@ -22,6 +23,13 @@ from pathlib import Path
 from typing import Any
 
 FILES = ("normalize.toml", "stopwords.toml", "suggest.toml")
+
+
+def user_folder() -> Path:
+    """Where people put their own lexicon files (``<config>/lexicon/``)."""
+    from omniinbox.paths import config_dir
+
+    return config_dir() / "lexicon"
 
 
 class LexiconError(ValueError):
@@ -63,8 +71,9 @@ class Lexicon:
     @staticmethod
     @lru_cache(maxsize=1)
     def default() -> Lexicon:
-        """The lexicon shipped with the application."""
-        return Lexicon.load()
+        """The lexicon shipped with the application, extended by the files in the user's
+        :func:`user_folder` (read once per process)."""
+        return Lexicon.load(user_folder())
 
     @classmethod
     def load(cls, extra: Path | None = None) -> Lexicon:

@@ -283,7 +283,7 @@ def compute(
     # ---------------------------------------------------------------- content
     term_counts: Counter[str] = Counter()
     for r in counted:
-        term_counts.update(set(decode_terms(r.terms)[0]))
+        term_counts.update(dict.fromkeys(decode_terms(r.terms)[0], 1))  # ties keep the order of appearance
     top = [t for t, _n in term_counts.most_common(8)]
     top5 = set(top[:5])
 

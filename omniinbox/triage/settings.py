@@ -3,7 +3,8 @@
 
 Only values that differ from the defaults are stored; a stored value the application no longer
 knows is ignored. Changing a grouping setting (window, generic words) affects messages grouped
-from then on; levels are re-assessed with the new thresholds as issues change.
+from then on; the open issues active within the horizon are re-assessed with new thresholds at
+the next run (levels reached stay).
 """
 
 from __future__ import annotations
@@ -151,10 +152,11 @@ def save(cache: Cache, user: User | None, changes: Mapping[str, Any]) -> TriageS
     if unknown:
         raise SettingsRefused(f"unknown setting {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     coerced = {name: _coerce(name, value) for name, value in changes.items()}
+    horizon = dataclasses.replace(load(cache), **coerced).horizon_ms
     with cache.write("triage", user_id=user.id if user else None) as tx:
         for name, value in coerced.items():
             stored = list(value) if isinstance(value, tuple) else value
             store.set_setting(tx, name, json.dumps(stored, ensure_ascii=False), user.id if user else None)
             tx.audit("triage.setting", f"setting:{name}", value=stored)
-        store.mark_open_issues_dirty(tx)
+        store.mark_open_issues_dirty(tx, horizon)
     return load(cache)
