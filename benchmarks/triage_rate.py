@@ -194,7 +194,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             processing: list[float] = []
             viral_levels: dict[int, float] = {}
             grouped = 0
-            created = merged = 0
+            created = merged = purged = 0
             live_start = from_millis(base_end + 1000)
             assert live_start is not None
             written = 0
@@ -222,6 +222,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 grouped += report.items_grouped
                 created += report.issues_created
                 merged += report.issues_merged
+                purged += report.purged
                 viral_ids = {i.external_id for _c, i in page if i.external_id.startswith("viral-")}
                 for issue_id, before, after in report.level_changes:
                     if after > before:
@@ -252,6 +253,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "level_updates": len(delays),
                 "issues_created": created,
                 "issues_merged": merged,
+                "postings_forgotten_items": purged,
                 "viral": {
                     "messages": args.viral,
                     "level_delay_ms": {str(k): round(v * 1000, 1) for k, v in sorted(viral_levels.items())},

@@ -20,6 +20,13 @@ leaders among the authors it saw, records whether the teams' tags confirmed or o
 suggestions, marks must-answer issues answered once their statement went out everywhere, and
 forgets postings older than the horizon. Everything is written in transactions of at most
 ``batch`` items, each moving the watermark with it.
+
+An item is grouped once, as it first arrives; later changes of its engagement refresh its
+issue's measures, an edited text does not move it (people move items by hand).
+
+Hooking it in: the sync engine's ``on_page`` callback (``SyncEngine(cache, connector_for,
+on_page=lambda _account, _report: triage.update(cache))``), or the desktop client's writer
+thread after each committed write; it must run on the connection that writes.
 """
 
 from __future__ import annotations
@@ -137,7 +144,10 @@ def update(
                 if more:
                     cursor = (rows[-1].seq, rows[-1].id)
                 values = run.run(rows, marks, finish=not more)
-                values.update(seq=cursor[0], item=cursor[1]) if more else values.update(seq=tx.last_seq, item=0)
+                if more:
+                    values.update(seq=cursor[0], item=cursor[1])
+                else:  # everything up to this transaction's own writes is read
+                    values.update(seq=tx.last_seq, item=0)
                 store.set_state(tx, values)
                 marks.update(values)
             if not more:
