@@ -77,6 +77,7 @@ class ScenarioPlayer:
             seqs.append(n + 1)
             events.append(e)
         self._extra: dict[str, tuple[list[int], list[Event]]] = {}
+        self._threads_cache: dict[str, tuple[tuple[int, int, int], dict[str, list[Released]]]] = {}
         self._next_seq = len(ordered) + 1
 
     # ------------------------------------------------------------------ time
@@ -145,6 +146,26 @@ class ScenarioPlayer:
         if limit is not None:
             chosen = chosen[:limit]
         return [self._show(seq, e, minute) for seq, e in chosen]
+
+    def _state(self, platform: str) -> tuple[int, int, int]:
+        minute = self.minute()
+        times = self._scripted.get(platform, ([], [], []))[0]
+        extra = self._extra.get(platform, ([], []))[0]
+        return bisect.bisect_right(times, minute), len(extra), int(min(minute, self._duration + 1))
+
+    def threads(self, platform: str) -> dict[str, list[Released]]:
+        """See :func:`threads`."""
+        with self._lock:
+            state = self._state(platform)
+            cached = self._threads_cache.get(platform)
+            if cached is not None and cached[0] == state:
+                return cached[1]
+        grouped: dict[str, list[Released]] = {}
+        for released in self.released(platform):
+            grouped.setdefault(released.event.thread, []).append(released)
+        with self._lock:
+            self._threads_cache[platform] = (state, grouped)
+        return grouped
 
     def event(self, event_id: str) -> Event | None:
         with self._lock:
@@ -253,8 +274,6 @@ def load_events(scenarios: Sequence[Scenario], count: int, *, seed: int = 1) -> 
 
 def threads(player: ScenarioPlayer, platform: str) -> dict[str, list[Released]]:
     """The released events of ``platform`` grouped by thread (first event first), in the order
-    the threads started: how ticket and chat emulations see conversations."""
-    grouped: dict[str, list[Released]] = {}
-    for released in player.released(platform):
-        grouped.setdefault(released.event.thread, []).append(released)
-    return grouped
+    the threads started: how ticket and chat emulations see conversations. Remembered until an
+    event is released or added (or a scenario minute passes, for the engagement counts)."""
+    return player.threads(platform)
