@@ -579,8 +579,9 @@ def cmd_sandbox_serve(args: argparse.Namespace) -> int:
         raise CliError(str(exc), code=2) from None
     except OSError as exc:
         raise CliError(f"the sandbox cannot listen on port {args.port}: {exc.strerror or exc}") from None
-    for name in ("zendesk", "freshdesk", "zammad", "chatwoot"):
-        sandbox.server.set_fault_rate(name, args.faults)
+    for emulation in sandbox.emulations:
+        if emulation.platform is not None:
+            sandbox.server.set_fault_rate(emulation.platform.name, args.faults)
     if args.json:
         print(
             json.dumps({"port": sandbox.server.port, "accounts": [dataclasses.asdict(a) for a in sandbox.accounts]}),

@@ -48,20 +48,7 @@ def _cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *a
 
 
 def _add_args(account: SandboxAccount) -> list[str]:
-    args = [
-        "accounts",
-        "add",
-        account.channel,
-        account.key.split(":", 1)[1],
-        "--name",
-        account.name,
-        "--url",
-        account.url,
-        "--secret-stdin",
-    ]
-    for name, value in account.settings.items():
-        args += ["--setting", f"{name}={value}"]
-    return args
+    return account.add_args()
 
 
 def test_the_command_line_fills_the_cache_from_all_four_and_replies_arrive(

@@ -204,6 +204,38 @@ SPECS: dict[Channel, ChannelSpec] = {
 }
 
 
+# Channels whose spec lives in the connector's own module (as ``SPEC``), loaded when first asked for.
+SPEC_MODULES: dict[Channel, str] = {
+    Channel.X: "omniinbox.connectors.x",
+    Channel.FACEBOOK: "omniinbox.connectors.facebook",
+    Channel.INSTAGRAM: "omniinbox.connectors.instagram",
+    Channel.YOUTUBE: "omniinbox.connectors.youtube",
+    Channel.MASTODON: "omniinbox.connectors.mastodon",
+    Channel.TELEGRAM: "omniinbox.connectors.telegram",
+}
+
+
+def _load(channel: Channel) -> ChannelSpec | None:
+    spec = SPECS.get(channel)
+    if spec is None and channel in SPEC_MODULES:
+        import importlib
+
+        module_name = SPEC_MODULES[channel]
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            return None
+        spec = SPECS[channel] = module.SPEC
+    return spec
+
+
+def all_specs() -> dict[Channel, ChannelSpec]:
+    """Every channel that can be connected, in the order of :class:`Channel`."""
+    return {c: s for c in Channel if (s := _load(c)) is not None}
+
+
 class NoConnector(LookupError):
     """A channel without a connector in this version."""
 
@@ -211,7 +243,7 @@ class NoConnector(LookupError):
 def importable_channels() -> str:
     """The channels ``omniinbox import`` reads, in words: mail files, and every channel with a
     saved-answer parser."""
-    saved = sorted(c.value for c, s in SPECS.items() if s.parse_saved)
+    saved = sorted(c.value for c, s in all_specs().items() if s.parse_saved)
     return ", ".join(["email (.eml, mbox, Maildir)", *saved])
 
 
@@ -221,9 +253,9 @@ def register(spec: ChannelSpec) -> None:
 
 
 def spec_for(channel: Channel) -> ChannelSpec:
-    spec = SPECS.get(channel)
+    spec = _load(channel)
     if spec is None:
-        ready = ", ".join(sorted(c.value for c in SPECS))
+        ready = ", ".join(c.value for c in all_specs())
         raise NoConnector(f"{channel.value} accounts cannot be connected in this version; available: {ready}")
     return spec
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import zlib
 from typing import Any
 
+from omniinbox.sandbox.emulation import Emulation, SandboxAccount, new_token
 from omniinbox.sandbox.player import Released, ScenarioPlayer, threads
 from omniinbox.sandbox.server import HttpError, Platform, Request, Response
 
@@ -137,3 +138,24 @@ class ChatwootPlatform(Platform):
             events[0].account.id, events[-1].event.id, str(data["content"]), kind="dm", visibility=visibility
         )
         return Response(body=self._message(cid, reply))
+
+
+ACCOUNT_ID = 1
+
+
+def emulate(player: ScenarioPlayer) -> Emulation:
+    """The platform and, given its base URL, the sandbox account that connects to it."""
+    token = new_token()
+    return Emulation(
+        ChatwootPlatform(player, token=token, account_id=ACCOUNT_ID),
+        lambda url: [
+            SandboxAccount(
+                "chatwoot",
+                "chatwoot:sandbox",
+                "WhatsApp Layanan (sandbox)",
+                url,
+                token,
+                {"account_id": str(ACCOUNT_ID), "since": "2000-01-01"},
+            )
+        ],
+    )

@@ -19,6 +19,7 @@ import zlib
 from datetime import UTC, datetime
 from typing import Any
 
+from omniinbox.sandbox.emulation import Emulation, SandboxAccount, new_token
 from omniinbox.sandbox.player import Released, ScenarioPlayer, threads
 from omniinbox.sandbox.server import HttpError, Platform, Request, Response
 
@@ -198,3 +199,16 @@ class FreshdeskPlatform(Platform):
             visibility="private" if private else "public",
         )
         return Response(201, self._entry(ticket_id, reply))
+
+
+def emulate(player: ScenarioPlayer) -> Emulation:
+    """The platform and, given its base URL, the sandbox account that connects to it."""
+    token = new_token()
+    return Emulation(
+        FreshdeskPlatform(player, api_key=token),
+        lambda url: [
+            SandboxAccount(
+                "freshdesk", "freshdesk:sandbox", "Layanan Pengaduan (sandbox)", url, token, {"since": "2000-01-01"}
+            )
+        ],
+    )

@@ -15,6 +15,7 @@ import zlib
 from datetime import UTC, datetime
 from typing import Any
 
+from omniinbox.sandbox.emulation import Emulation, SandboxAccount, new_token
 from omniinbox.sandbox.player import Released, ScenarioPlayer, threads
 from omniinbox.sandbox.server import HttpError, Platform, Request, Response
 
@@ -150,3 +151,16 @@ class ZammadPlatform(Platform):
             events[0].account.id, events[-1].event.id, str(data["body"]), kind="ticket_comment", visibility=visibility
         )
         return Response(201, self._article(int(data["ticket_id"]), reply))
+
+
+def emulate(player: ScenarioPlayer) -> Emulation:
+    """The platform and, given its base URL, the sandbox account that connects to it."""
+    token = new_token()
+    return Emulation(
+        ZammadPlatform(player, token=token),
+        lambda url: [
+            SandboxAccount(
+                "zammad", "zammad:sandbox", "Helpdesk Dukcapil (sandbox)", url, token, {"since": "2000-01-01"}
+            )
+        ],
+    )

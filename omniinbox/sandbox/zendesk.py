@@ -30,6 +30,7 @@ import zlib
 from datetime import UTC, datetime
 from typing import Any
 
+from omniinbox.sandbox.emulation import Emulation, SandboxAccount, new_token
 from omniinbox.sandbox.player import Released, ScenarioPlayer
 from omniinbox.sandbox.server import HttpError, Platform, Request, Response
 
@@ -282,3 +283,24 @@ class ZendeskPlatform(Platform):
         """Delete a ticket as an agent would: it reappears in the export with status "deleted"."""
         self._changes += 1
         self._deleted[ticket_id] = 10**12 + self._changes
+
+
+EMAIL = "agent@sukamaju.go.id"
+
+
+def emulate(player: ScenarioPlayer) -> Emulation:
+    """The platform and, given its base URL, the sandbox account that connects to it."""
+    token = new_token()
+    return Emulation(
+        ZendeskPlatform(player, token=token, email=EMAIL),
+        lambda url: [
+            SandboxAccount(
+                "zendesk",
+                "zendesk:sandbox",
+                "Pusat Layanan (sandbox)",
+                url,
+                token,
+                {"email": EMAIL, "since": "2000-01-01"},
+            )
+        ],
+    )

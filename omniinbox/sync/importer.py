@@ -20,7 +20,7 @@ from typing import Any
 
 from omniinbox.connectors.base import CheckResult, ConnectorBug, ConnectorError, PermanentError
 from omniinbox.connectors.mail import MailEntry, MailParseError, envelope_time, iter_mail_source, parse_message
-from omniinbox.connectors.registry import SPECS, importable_channels
+from omniinbox.connectors.registry import NoConnector, importable_channels, spec_for
 from omniinbox.core import Account, Channel, Item, OutgoingReply, Page, Receipt, SyncProblem, utcnow
 from omniinbox.store.accounts import ensure_account
 from omniinbox.store.cache import Cache
@@ -152,8 +152,11 @@ def check_supported(channel: Channel) -> None:
     """Raise :class:`UnsupportedImport` for a channel whose files cannot be imported yet."""
     if channel is Channel.EMAIL:
         return
-    spec = SPECS.get(channel)
-    if spec is None or spec.parse_saved is None:
+    try:
+        parse = spec_for(channel).parse_saved
+    except NoConnector:
+        parse = None
+    if parse is None:
         raise UnsupportedImport(
             f"importing saved {channel.value} responses is not supported yet; supported now: {importable_channels()}"
         )
@@ -257,9 +260,10 @@ def import_files(
         account = ensure_account(cache, key, channel, "Imported mail")
         source = MailFileSource(paths, page_size=page_size)
     else:
-        parse = SPECS[channel].parse_saved
-        assert parse is not None  # check_supported said so
-        account = ensure_account(cache, key, channel, f"Imported {SPECS[channel].title}")
+        spec = spec_for(channel)
+        assert spec.parse_saved is not None  # check_supported said so
+        account = ensure_account(cache, key, channel, f"Imported {spec.title}")
+        parse = spec.parse_saved
         source = SavedAnswersSource(paths, parse)
     engine = SyncEngine(cache, lambda _account: source, on_page=on_page)
     try:
