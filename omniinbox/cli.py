@@ -91,6 +91,16 @@ def _common(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens to standard error", **extra)
 
 
+def _demo_options(parser: argparse.ArgumentParser) -> None:
+    """How the demo's sandbox plays (with --demo)."""
+    group = parser.add_argument_group("demo (with --demo)")
+    group.add_argument(
+        "--scenario", action="append", default=[], help="a built-in scenario or a .toml file (repeatable; default: all)"
+    )
+    group.add_argument("--speed", type=float, help="scenario minutes per real minute in live mode (default 30)")
+    group.add_argument("--faults", type=float, default=0.0, metavar="RATE", help="share of requests answered 429/5xx")
+
+
 def _filter_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--channel", action="append", default=[], help="only this channel (repeatable)")
     parser.add_argument(
@@ -461,7 +471,63 @@ def _account(cache: Cache, key: str) -> Account:
         raise CliError(f"no account {key!r}; accounts: {known}") from None
 
 
+def _start_demo(args: argparse.Namespace, cache: Cache, *, live: bool) -> Any:
+    from omniinbox.demo import DemoRefused, start_demo
+    from omniinbox.sandbox.hub import DEFAULT_SCENARIOS
+    from omniinbox.sandbox.scenario import ScenarioError
+
+    options: dict[str, Any] = {"live": live, "faults": getattr(args, "faults", 0.0) or 0.0}
+    if getattr(args, "speed", None):
+        options["speed"] = args.speed
+    try:
+        return start_demo(cache, scenarios=getattr(args, "scenario", None) or DEFAULT_SCENARIOS, **options)
+    except (DemoRefused, ScenarioError) as exc:
+        raise CliError(str(exc), code=2) from None
+    except OSError as exc:
+        raise CliError(f"the sandbox cannot start on loopback: {exc.strerror or exc}") from None
+
+
+def cmd_sync_demo(args: argparse.Namespace) -> int:
+    """``sync --demo``: the sandbox in this process, the demo cache, the real sync engine."""
+    from omniinbox.demo import items_per_channel
+
+    with _open_cache(args) as cache:
+        demo = _start_demo(args, cache, live=not args.once)
+        if not args.json:
+            print(f"Demo: sandbox on http://127.0.0.1:{demo.sandbox.server.port} (loopback only); {demo.secrets_note}.")
+        failed = 0
+        connector_for = demo.connector_for()
+        try:
+            while True:
+                engine = SyncEngine(cache, connector_for)
+                sender = OutboxSender(cache, engine.connector)
+                try:
+                    for account in demo.accounts:
+                        report = engine.sync_account(account)
+                        sent = sender.send_due(account_ids=(account.id,))
+                        failed += 0 if report.ok else 1
+                        _print_sync(account, report, sent, args.json)
+                finally:
+                    engine.close()
+                counts = items_per_channel(cache)
+                if args.json:
+                    print(json.dumps({"demo": True, "items_per_channel": counts}), flush=True)
+                else:
+                    total = sum(counts.values())
+                    print(f"The demo cache ({cache.path}) holds {total} items:")
+                    for channel, n in counts.items():
+                        print(f"  {channel:10} {n:6}")
+                if args.once:
+                    break
+                time.sleep(args.interval if args.interval is not None else 3.0)
+        finally:
+            demo.stop()
+    return 1 if failed else 0
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
+    if args.demo:
+        return cmd_sync_demo(args)
     store = _secrets(args)
     rate = RateControl()
 
@@ -489,7 +555,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 engine.close()
             if args.once:
                 break
-            time.sleep(args.interval)
+            time.sleep(args.interval if args.interval is not None else 60.0)
     return 1 if failed and failed == len(accounts) else 0
 
 
@@ -637,7 +703,42 @@ def cmd_gui(args: argparse.Namespace) -> int:
                 "this version has no desktop window yet; the headless commands work: omniinbox --help"
             ) from None
         raise CliError(f"the desktop window cannot start: {exc}") from None
-    return run(_cache_path(args), demo=args.demo)
+    if args.demo:
+        return _gui_demo(args, run)
+    return run(_cache_path(args), sync=_background_sync(_cache_path(args)))
+
+
+def _background_sync(cache_path: Path) -> Any:
+    """The window's sync loop over the real accounts, or ``None`` when there is nothing to sync
+    or no keyring to read their secrets from (the window says so)."""
+    from omniinbox.sync.loop import SyncLoop
+
+    try:
+        store = SecretStore.system()
+    except SecretsUnavailable as exc:
+        log.warning("background sync is off: %s", exc)
+        return None
+    rate = RateControl.shared()
+    return SyncLoop(cache_path, lambda account: build_connector(account, store.get(account.secret_ref), rate=rate))
+
+
+def _gui_demo(args: argparse.Namespace, run: Any) -> int:
+    from omniinbox.sync.loop import SyncLoop
+
+    path = _cache_path(args)
+    with _open_cache(args) as cache:
+        demo = _start_demo(args, cache, live=True)
+    print(
+        f"Demo: sandbox on http://127.0.0.1:{demo.sandbox.server.port} (loopback only), cache {path};"
+        f" {demo.secrets_note}.",
+        file=sys.stderr,
+    )
+    loop = SyncLoop(path, demo.connector_for(), interval=3.0, accounts=demo.is_demo_account)
+    try:
+        return int(run(path, demo=True, sync=loop))
+    finally:
+        loop.stop()
+        demo.stop()
 
 
 # ---------------------------------------------------------------------------- parser
@@ -647,6 +748,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="omniinbox", description="One inbox for the social media team and the contact center.")
     parser.add_argument("--version", action="version", version=f"omniinbox {__version__}")
     _common(parser, top=True)
+    _demo_options(parser)
     parser.set_defaults(func=cmd_gui)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
 
@@ -730,7 +832,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sync", help="read new messages from every account and send queued replies")
     _common(p)
     p.add_argument("--once", action="store_true", help="one round, then exit (default: keep going)")
-    p.add_argument("--interval", type=float, default=60.0, help="seconds between rounds (default 60)")
+    p.add_argument("--interval", type=float, help="seconds between rounds (default 60; 3 in the demo)")
+    _demo_options(p)
     p.add_argument("--account", action="append", default=[], metavar="KEY", help="only this account (repeatable)")
     p.add_argument("--json", action="store_true", help="one JSON object per account and round")
     p.add_argument("--allow-plaintext-secrets", action="store_true", help=argparse.SUPPRESS)

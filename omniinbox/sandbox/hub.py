@@ -76,11 +76,13 @@ def start_sandbox(
     scale: int = 0,
     seed: int = 1,
     platforms: Sequence[str] | None = None,
+    head_start: float = 0.0,
 ) -> Sandbox:
     """Start the server (on an ephemeral port by default) and return it with the accounts.
-    ``platforms`` limits it to some emulations (names of :data:`EMULATIONS`)."""
+    ``platforms`` limits it to some emulations (names of :data:`EMULATIONS`); ``head_start``
+    releases the first scenario minutes at once (live mode)."""
     loaded = [s if isinstance(s, Scenario) else scenario_named(s) for s in scenarios]
-    player = ScenarioPlayer(loaded, speed=speed, live=live)
+    player = ScenarioPlayer(loaded, speed=speed, live=live, head_start=head_start)
     if scale:
         people, events = load_events(loaded, scale, seed=seed)
         player.register_people(people)

@@ -50,6 +50,7 @@ class ScenarioPlayer:
         live: bool = True,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        head_start: float = 0.0,
     ) -> None:
         if not scenarios:
             raise ValueError("a player needs at least one scenario")
@@ -57,8 +58,9 @@ class ScenarioPlayer:
         self.speed = speed
         self.live = live
         self._clock = clock
-        self._started = clock()
-        self._started_wall = wall_clock()
+        # head_start: scenario minutes already played when the player starts (released at once).
+        self._started = clock() - max(head_start, 0.0) * 60.0 / max(speed, 0.001)
+        self._started_wall = wall_clock() - max(head_start, 0.0) * 60.0 / max(speed, 0.001)
         self._wall_clock = wall_clock
         self._walls: dict[str, float] = {}
         self._lock = threading.Lock()

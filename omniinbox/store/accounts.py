@@ -96,6 +96,42 @@ def list_accounts(cache: Cache) -> list[Account]:
     return [_account(r) for r in cache.conn.execute(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts ORDER BY key")]
 
 
+def reconnect_account(
+    cache: Cache,
+    key: str,
+    *,
+    base_url: str,
+    settings: Mapping[str, Any],
+    name: str | None = None,
+    owner_kind: OwnerKind | None = None,
+    reset_cursors: bool = False,
+    user_id: int | None = None,
+) -> Account:
+    """Point an existing account at a new address and settings (and enable it again). With
+    ``reset_cursors`` its streams are read from the start on the next sync: for a platform that
+    was replaced (the demo's sandbox starts afresh each run), the old positions mean nothing.
+    Items already cached stay; reading them again changes nothing."""
+    account = get_account(cache, key)
+    with cache.write("accounts", user_id=user_id) as tx:
+        tx.conn.execute(
+            "UPDATE accounts SET base_url = ?, settings = ?, name = ?, owner_kind = ?, enabled = 1, seq = ?"
+            " WHERE id = ?",
+            (
+                base_url,
+                json.dumps(dict(settings), sort_keys=True),
+                name or account.name,
+                (owner_kind or account.owner_kind).value,
+                tx.next_seq(),
+                account.id,
+            ),
+        )
+        if reset_cursors:
+            tx.conn.execute("DELETE FROM sync_cursors WHERE account_id = ?", (account.id,))
+        tx.audit("account.reconnect", f"account:{account.id}", key=key, reset_cursors=reset_cursors)
+        tx.summary["accounts"] += 1
+    return get_account(cache, key)
+
+
 def remove_account(cache: Cache, key: str, *, user_id: int | None = None) -> Account:
     """Disable an account and forget its cursors. Its items stay: they are the institution's
     record of what was said."""

@@ -18,8 +18,9 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from omniinbox import __version__, paths
 from omniinbox.store.cache import Cache
 from omniinbox.store.database import CacheError
+from omniinbox.sync.loop import SyncLoop
 from omniinbox.ui.main_window import MainWindow
-from omniinbox.ui.tasks import TaskRunner
+from omniinbox.ui.tasks import Changes, TaskRunner
 from omniinbox.usecases import current_user
 
 log = logging.getLogger(__name__)
@@ -112,8 +113,17 @@ def settings() -> QSettings:
     return QSettings(str(paths.config_dir() / "desktop.ini"), QSettings.Format.IniFormat)
 
 
-def run(cache_path: Path, *, demo: bool = False, argv: Sequence[str] | None = None) -> int:
-    """Open the window on the cache at ``cache_path`` and run until it is closed."""
+def _poke_on_reply(sync: SyncLoop, changes: Changes) -> None:
+    if changes.local and changes.touches("outbox"):
+        sync.poke()
+
+
+def run(
+    cache_path: Path, *, demo: bool = False, sync: SyncLoop | None = None, argv: Sequence[str] | None = None
+) -> int:
+    """Open the window on the cache at ``cache_path`` and run until it is closed. ``sync``, when
+    given, reads the accounts and sends the outbox in the background while the window is open;
+    a reply queued here starts a round at once."""
     app = create_application(argv)
     try:
         cache = Cache.open(cache_path)
@@ -129,8 +139,13 @@ def run(cache_path: Path, *, demo: bool = False, argv: Sequence[str] | None = No
         if demo:
             window.setWindowTitle(window.windowTitle() + " — " + QCoreApplication.translate("App", "demo"))
         window.show()
+        if sync is not None:
+            runner.changed.connect(lambda changes: _poke_on_reply(sync, changes))
+            sync.start()
         return int(app.exec())
     finally:
+        if sync is not None:
+            sync.stop()
         if window is not None:
             shiboken6.delete(window)  # its views stop asking before the runner stops answering
         if runner is not None:
