@@ -5,6 +5,8 @@ The loop opens its own connection to the cache (SQLite in WAL mode lets the wind
 writes); the window sees its writes through the change sequence it already polls. One
 :class:`~omniinbox.sync.engine.SyncEngine` lives as long as the loop, so each account keeps one
 HTTP session (and one rate budget) across rounds, and the outbox sender uses the same connectors.
+After each round the issue radar (:func:`omniinbox.triage.update`) groups what arrived and
+reassesses levels, so a must-answer issue shows up while the window is open.
 :meth:`SyncLoop.poke` starts a round at once, e.g. after a reply was queued.
 """
 
@@ -16,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from omniinbox.connectors.base import Connector
 from omniinbox.core import Account
@@ -36,6 +39,7 @@ class RoundReport:
     seconds: float = 0.0
     accounts: list[tuple[AccountReport, SendReport]] = field(default_factory=list)
     error: str = ""  # the round could not run at all (the cache could not be opened...)
+    triage: Any = None  # the issue radar's UpdateReport, when it ran
 
     @property
     def written(self) -> int:
@@ -51,9 +55,11 @@ class SyncLoop:
         interval: float = 60.0,
         on_round: Callable[[RoundReport], None] | None = None,
         accounts: Callable[[Account], bool] | None = None,
+        triage: bool = True,
     ) -> None:
         self.cache_path = Path(cache_path)
         self.interval = interval
+        self.triage = triage  # group what arrived into issues and reassess levels after each round
         self._connector_for = connector_for
         self._on_round = on_round
         self._wanted = accounts or (lambda _account: True)
@@ -118,6 +124,10 @@ class SyncLoop:
                 read = engine.sync_account(account)
                 sent = sender.send_due(account_ids=(account.id,))
                 report.accounts.append((read, sent))
+            if self.triage and not self._stop.is_set():
+                from omniinbox import triage
+
+                report.triage = triage.update(cache)
         except Exception as exc:  # one bad round must not end background sync for the session
             report.error = REDACTOR(f"{type(exc).__name__}: {exc}")
             log.exception("a sync round failed")
