@@ -525,7 +525,85 @@ def cmd_sync_demo(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_sync_hub(args: argparse.Namespace) -> int:
+    """``sync --hub DSN``: this machine as one of the team's sync workers (``--demo``: the sandbox's
+    accounts, registered in the hub, instead of the real ones)."""
+    from omniinbox.hub.accounts import add_account as hub_add_account
+    from omniinbox.hub.accounts import reconnect_account
+    from omniinbox.hub.connection import connect, mask_dsn
+    from omniinbox.hub.errors import HubError
+    from omniinbox.hub.worker import RoundReport, sync_hub
+
+    demo = None
+    if args.demo:
+        from omniinbox.demo import DEMO_REF_PREFIX, demo_secrets
+        from omniinbox.sandbox.hub import DEFAULT_SCENARIOS, start_sandbox
+
+        store, note = demo_secrets()
+        demo = start_sandbox(
+            args.scenario or DEFAULT_SCENARIOS, live=not args.once, speed=args.speed or 30.0, head_start=60.0
+        )
+        try:
+            with connect(args.hub, application="omniinbox demo setup") as conn:
+                for offered in demo.accounts:
+                    ref = DEMO_REF_PREFIX + offered.key
+                    if reconnect_account(conn, offered.key, base_url=offered.url, settings=offered.settings,
+                                         reset_cursors=True) is None:  # fmt: skip
+                        hub_add_account(
+                            conn, offered.key, Channel(offered.channel), offered.name, base_url=offered.url,
+                            handle=offered.handle, secret_ref=ref, settings=offered.settings,
+                            owner_kind=OwnerKind.LEADER if offered.leader else OwnerKind.INSTITUTION,
+                        )  # fmt: skip
+                    store.set(ref, offered.secret)
+        except HubError as exc:
+            demo.stop()
+            raise CliError(f"the demo accounts cannot be registered in the hub {mask_dsn(args.hub)}: {exc}") from None
+        except Exception:
+            demo.stop()
+            raise
+        if not args.json:
+            print(f"Demo: sandbox on http://127.0.0.1:{demo.server.port} (loopback only); {note}.")
+    else:
+        store = _secrets(args)
+    rate = RateControl.shared()
+
+    def connector_for(account: Account) -> Connector:
+        return build_connector(account, store.get(account.secret_ref), rate=rate)
+
+    failed = 0
+
+    def on_round(report: RoundReport) -> None:
+        nonlocal failed
+        for account_report in report.accounts:
+            failed += 0 if account_report.ok else 1
+            account = Account(0, account_report.account, Channel(account_report.channel), account_report.account)
+            _print_sync(account, account_report, SendReport(), args.json)
+        if report.busy and not args.json:
+            print(f"busy with another worker: {', '.join(report.busy)}")
+        sent = report.sent
+        if args.json:
+            print(json.dumps({"hub_round": True, "busy": report.busy, "sent": len(sent.sent),
+                              "send_failed": len(sent.failed), "assigned": report.assigned}), flush=True)  # fmt: skip
+        elif sent.sent or sent.failed:
+            print(f"outbox: {len(sent.sent)} sent, {len(sent.failed)} failed")
+
+    try:
+        sync_hub(
+            args.hub, connector_for, account_keys=tuple(args.account), once=args.once,
+            interval=args.interval if args.interval is not None else (3.0 if args.demo else 60.0),
+            assign=args.assign, on_round=on_round,
+        )  # fmt: skip
+    except HubError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        if demo is not None:
+            demo.stop()
+    return 1 if failed else 0
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
+    if args.hub:
+        return cmd_sync_hub(args)
     if args.demo:
         return cmd_sync_demo(args)
     store = _secrets(args)
@@ -833,6 +911,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--once", action="store_true", help="one round, then exit (default: keep going)")
     p.add_argument("--interval", type=float, help="seconds between rounds (default 60; 3 in the demo)")
+    p.add_argument("--hub", metavar="DSN", help="team mode: sync the hub's accounts into the hub (a sync worker)")
+    p.add_argument("--assign", action="store_true", help="with --hub: hand out new work round-robin after each round")
     _demo_options(p)
     p.add_argument("--account", action="append", default=[], metavar="KEY", help="only this account (repeatable)")
     p.add_argument("--json", action="store_true", help="one JSON object per account and round")

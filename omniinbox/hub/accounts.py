@@ -73,6 +73,25 @@ def add_account(
     return _account(row)
 
 
+def reconnect_account(
+    conn: psycopg.Connection[Any], key: str, *, base_url: str, settings: Mapping[str, Any], reset_cursors: bool = False
+) -> Account | None:
+    """Point the account ``key`` at a new address and settings (admins only); ``None`` if the hub
+    has no such account. ``reset_cursors`` forgets its stream positions (a replaced platform: the
+    demo's sandbox starts afresh on every run)."""
+    with refusals(), conn.transaction():
+        row = conn.execute(
+            f"UPDATE omniinbox.accounts SET base_url = %s, settings = %s, enabled = true WHERE key = %s"
+            f" RETURNING {_COLUMNS}",
+            (base_url, Jsonb(dict(settings)), key),
+        ).fetchone()
+        if row is None:
+            return None
+        if reset_cursors:
+            conn.execute("DELETE FROM omniinbox.sync_cursors WHERE account_id = %s", (row[0],))
+    return _account(row)
+
+
 def list_accounts(
     conn: psycopg.Connection[Any], *, keys: tuple[str, ...] = (), enabled_only: bool = True
 ) -> list[Account]:
