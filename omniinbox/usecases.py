@@ -7,7 +7,8 @@ functions (:mod:`omniinbox.store.actions`, :mod:`omniinbox.store.outbox`). Actio
 (assign, status, priority, hand-off).
 
 Also here, because the composer and the sender both need them: each channel's reply length limit
-(:data:`CHARACTER_LIMITS`) and the SLA state of a conversation (:func:`sla_state`).
+(:data:`CHARACTER_LIMITS`, from :mod:`omniinbox.channel_rules`, which the outbox applies to every
+reply it queues) and the SLA state of a conversation (:func:`sla_state`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import getpass
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from omniinbox import channel_rules
 from omniinbox.core import (
     Channel,
     ConversationStatus,
@@ -42,45 +45,30 @@ class UseCaseRefused(ValueError):
 
 # ---------------------------------------------------------------------------------- limits
 
-# Longest reply each channel accepts, in characters; ``None``: no practical limit (mail, tickets).
-CHARACTER_LIMITS: dict[Channel, int | None] = {
-    Channel.X: 280,
-    Channel.MASTODON: 500,
-    Channel.TELEGRAM: 4096,
-    Channel.FACEBOOK: 8000,
-    Channel.INSTAGRAM: 2200,
-    Channel.YOUTUBE: 10000,
-    Channel.WHATSAPP: 4096,
-    Channel.EMAIL: None,
-    Channel.ZENDESK: None,
-    Channel.FRESHDESK: None,
-    Channel.ZAMMAD: None,
-    Channel.CHATWOOT: None,
-    Channel.LISTENING: None,
-}
+# Longest public reply each channel accepts; ``None``: no practical limit (mail, tickets). The rules
+# themselves (how X counts, DMs, reply windows, what is possible) live in ``omniinbox.channel_rules``.
+CHARACTER_LIMITS: dict[Channel, int | None] = channel_rules.CHARACTER_LIMITS
 
 
-def character_limit(channel: Channel | str) -> int | None:
-    try:
-        return CHARACTER_LIMITS.get(Channel(channel))
-    except ValueError:
-        return None
+def character_limit(channel: Channel | str, visibility: Visibility | str = Visibility.PUBLIC) -> int | None:
+    return channel_rules.character_limit(channel, visibility)
 
 
-def character_count(text: str) -> int:
-    """Characters as the platforms count them: code points of the text as it will be sent."""
-    return len(text.strip())
+def character_count(
+    text: str, channel: Channel | str | None = None, visibility: Visibility | str = Visibility.PUBLIC
+) -> int:
+    """Characters as ``channel`` counts them (X weighs links, emoji and CJK); code points of the
+    stripped text when no channel is given."""
+    return channel_rules.character_count(text, channel, visibility)
 
 
-def reply_problem(text: str, channel: Channel | str) -> str | None:
-    """Why ``text`` cannot be sent on ``channel`` (empty, too long), or ``None``."""
-    if not text.strip():
-        return "the reply is empty"
-    limit = character_limit(channel)
-    count = character_count(text)
-    if limit is not None and count > limit:
-        return f"the reply has {count} characters; {Channel(channel).value} accepts {limit}"
-    return None
+def reply_problem(
+    text: str, channel: Channel | str, visibility: Visibility | str = Visibility.PUBLIC, **context: Any
+) -> str | None:
+    """Why ``text`` cannot be sent on ``channel`` (empty, too long, a closed window, a kind of
+    reply the channel does not have), or ``None``. ``context``: the keywords of
+    :func:`omniinbox.channel_rules.check_reply`."""
+    return channel_rules.first_refusal(channel_rules.check_reply(channel, text, visibility, **context))
 
 
 # ---------------------------------------------------------------------------------- SLA
@@ -273,11 +261,8 @@ def reply(cache: Cache, user: User, item_id: int, body: str, *, private: bool = 
     if not rows:
         raise UseCaseRefused("the item to reply to no longer exists")
     row = rows[0]
-    problem = None if private else reply_problem(body, row.channel)
-    if problem is None and not body.strip():
-        problem = "the reply is empty"
-    if problem is not None:
-        raise UseCaseRefused(problem)
+    if not body.strip():
+        raise UseCaseRefused("the reply is empty")
     try:
         return outbox.enqueue(
             cache,

@@ -9,11 +9,16 @@ asking a person to check the platform, and only an explicit retry queues it agai
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-from omniinbox.core import OutboxEntry, OutboxState, OutgoingReply, Visibility, from_millis
+from omniinbox import channel_rules
+from omniinbox.core import Channel, OutboxEntry, OutboxState, OutgoingReply, Visibility, from_millis
 from omniinbox.store.cache import Cache
+from omniinbox.store.compact import PayloadError
 
 INTERRUPTED = (
     "interrupted while sending: it may or may not have reached the platform, so it was not retried"
@@ -80,15 +85,41 @@ def enqueue(
     visibility: Visibility = Visibility.PUBLIC,
     user_id: int | None = None,
     requires_approval: bool = False,
+    now: datetime | None = None,
 ) -> OutboxEntry:
     """Store a reply durably. It leaves only when the sender picks it up. Replies on a leader's
-    personal account always wait for a supervisor's approval."""
+    personal account always wait for a supervisor's approval.
+
+    The channel's rules (:func:`omniinbox.channel_rules.check_reply`: length, the kind of reply
+    the channel has, a messaging window since the customer's last message) are checked first, with
+    what the cache knows of the account, the item answered and its conversation; a reply they
+    refuse raises :class:`OutboxRefused` with the reason and nothing is stored."""
     if not body.strip():
         raise OutboxRefused("the reply is empty")
-    owner = cache.conn.execute("SELECT owner_kind FROM accounts WHERE id = ?", (account_id,)).fetchone()
-    if owner is None:
+    account = cache.conn.execute(
+        "SELECT owner_kind, channel, settings FROM accounts WHERE id = ?", (account_id,)
+    ).fetchone()
+    if account is None:
         raise OutboxRefused(f"there is no account {account_id}")
-    requires_approval = requires_approval or owner[0] == "leader"
+    owner_kind, channel, settings_json = account
+    settings = _settings(settings_json)
+    kind, item_at, last_customer_at, inbox = _reply_context(cache, in_reply_to_item_id, conversation_id)
+    refusal = channel_rules.first_refusal(
+        channel_rules.check_reply(
+            channel,
+            body,
+            visibility,
+            kind=kind,
+            last_customer_at=last_customer_at,
+            item_at=item_at,
+            now=now,
+            inbox=str(settings.get("inbox", "") or inbox),
+            imported=settings.get("source") == "listening",
+        )
+    )
+    if refusal is not None:
+        raise OutboxRefused(refusal)
+    requires_approval = requires_approval or owner_kind == "leader"
     state = OutboxState.AWAITING_APPROVAL if requires_approval else OutboxState.QUEUED
     with cache.write("outbox", user_id=user_id) as tx:
         if in_reply_to_item_id is not None and conversation_id is None:
@@ -119,6 +150,57 @@ def enqueue(
         tx.audit("reply.queue", f"outbox:{outbox_id}", state=state.value, conversation=conversation_id)
         tx.summary["outbox"] += 1
     return get(cache, outbox_id)
+
+
+def _settings(raw: str | None) -> Mapping[str, Any]:
+    try:
+        settings = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    return settings if isinstance(settings, Mapping) else {}
+
+
+def _reply_context(
+    cache: Cache, item_id: int | None, conversation_id: int | None
+) -> tuple[str | None, datetime | None, datetime | None, str]:
+    """What the channel rules need to know of the reply's place: the kind and time of the item
+    answered, the time of the customer's last message in the conversation, and (for Chatwoot)
+    the inbox's channel type as the stored payload of that message names it."""
+    kind: str | None = None
+    item_at = None
+    if item_id is not None:
+        row = cache.conn.execute(
+            "SELECT kind, created_at, conversation_id FROM items WHERE id = ?", (item_id,)
+        ).fetchone()
+        if row is None:
+            raise OutboxRefused(f"there is no item {item_id} to reply to")
+        kind, item_at, conversation_id = row[0], from_millis(row[1]), conversation_id or row[2]
+    if conversation_id is None:
+        return kind, item_at, None, ""
+    row = cache.conn.execute(
+        "SELECT kind, last_inbound_at FROM conversations WHERE id = ?", (conversation_id,)
+    ).fetchone()
+    if row is None:
+        return kind, item_at, None, ""
+    kind = kind or row[0]
+    return kind, item_at, from_millis(row[1]), _inbox_of(cache, conversation_id)
+
+
+def _inbox_of(cache: Cache, conversation_id: int) -> str:
+    """The channel type a Chatwoot message's payload carries (``Channel::Whatsapp``), if any."""
+    row = cache.conn.execute(
+        "SELECT i.payload, i.text FROM items i JOIN accounts a ON a.id = i.account_id"
+        " WHERE i.conversation_id = ? AND i.direction = 'in' AND a.channel = ? AND i.payload IS NOT NULL"
+        " ORDER BY i.id DESC LIMIT 1",
+        (conversation_id, Channel.CHATWOOT.value),
+    ).fetchone()
+    if row is None:
+        return ""
+    try:
+        raw = cache.payloads.decode(row[0], row[1])
+    except PayloadError:
+        return ""
+    return channel_rules.chatwoot_inbox(raw)
 
 
 def _move(

@@ -1,4 +1,6 @@
-"""The reply composer: canned responses, a live character count against the channel's limit, the
+"""The reply composer: canned responses, a live character count against the channel's limit (as the
+channel counts: X weighs links, emoji and CJK), the reason a reply cannot go as written (the
+channel's rules, :func:`omniinbox.channel_rules.check_reply`, the same the outbox applies), the
 approval notice of leaders' accounts, and send through the outbox (Ctrl+Enter). Below it, the
 conversation's replies in the outbox with their state (awaiting approval, queued, sending, sent,
 failed with the reason), and Retry / Cancel.
@@ -11,6 +13,7 @@ Signals:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtWidgets import (
@@ -27,7 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from omniinbox.core import CannedResponse, OutboxEntry, OutboxState
+from omniinbox.channel_rules import EMPTY, blocking, check_reply
+from omniinbox.core import CannedResponse, OutboxEntry, OutboxState, Visibility
 from omniinbox.ui import format as fmt
 from omniinbox.ui.models.records import Column, RecordTableModel
 from omniinbox.usecases import character_count, character_limit
@@ -46,6 +50,8 @@ class Composer(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._channel = ""
+        self._kind = ""
+        self._last_customer_at: datetime | None = None
         self._canned: list[CannedResponse] = []
         self.canned = QComboBox(self)
         self.canned.setObjectName("canned")
@@ -67,6 +73,12 @@ class Composer(QWidget):
         self.approval.setWordWrap(True)
         self.approval.setTextFormat(Qt.TextFormat.PlainText)
         self.approval.hide()
+        self.rule = QLabel(self)
+        self.rule.setObjectName("reply-problem")
+        self.rule.setWordWrap(True)
+        self.rule.setTextFormat(Qt.TextFormat.PlainText)
+        self.rule.setStyleSheet("color: #d32f2f;")
+        self.rule.hide()
         self.send = QPushButton(self.tr("Send"), self)
         self.send.setObjectName("send")
         self.send.clicked.connect(self.request_send)
@@ -109,6 +121,7 @@ class Composer(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.editor, 2)
         layout.addWidget(self.approval)
+        layout.addWidget(self.rule)
         layout.addLayout(bottom)
         layout.addLayout(entries)
         layout.addWidget(self.outbox_view, 1)
@@ -118,9 +131,21 @@ class Composer(QWidget):
 
     # ------------------------------------------------------------------ state from the pane
 
-    def set_target(self, channel: str, *, leader: bool, account: str = "") -> None:
-        """What a reply would go to: its channel's limit and a leader account's approval."""
+    def set_target(
+        self,
+        channel: str,
+        *,
+        leader: bool,
+        account: str = "",
+        kind: str = "",
+        last_customer_at: datetime | None = None,
+    ) -> None:
+        """What a reply would go to: its channel's rules and a leader account's approval; ``kind``
+        (of the item answered) and ``last_customer_at`` let the composer tell a closed messaging
+        window before the outbox refuses it."""
         self._channel = channel
+        self._kind = kind
+        self._last_customer_at = last_customer_at
         self.approval.setVisible(leader)
         if leader:
             self.approval.setText(
@@ -148,16 +173,36 @@ class Composer(QWidget):
 
     # ------------------------------------------------------------------ actions
 
+    def visibility(self) -> Visibility:
+        return Visibility.PRIVATE if self.private.isChecked() else Visibility.PUBLIC
+
     def limit(self) -> int | None:
-        return None if self.private.isChecked() else character_limit(self._channel)
+        return character_limit(self._channel, self.visibility()) if self._channel else None
 
     def over_limit(self) -> bool:
         limit = self.limit()
-        return limit is not None and character_count(self.editor.toPlainText()) > limit
+        return limit is not None and self._count(self.editor.toPlainText()) > limit
+
+    def refusal(self) -> str | None:
+        """Why the text cannot be sent as written (the empty editor aside), or ``None``."""
+        if not self._channel:
+            return None
+        problems = check_reply(
+            self._channel,
+            self.editor.toPlainText(),
+            self.visibility(),
+            kind=self._kind or None,
+            last_customer_at=self._last_customer_at,
+        )
+        refusals = [p for p in blocking(problems) if p.code != EMPTY]
+        return refusals[0].message if refusals else None
+
+    def _count(self, text: str) -> int:
+        return character_count(text, self._channel or None, self.visibility())
 
     def request_send(self) -> None:
         text = self.editor.toPlainText()
-        if not text.strip() or self.over_limit() or not self._channel:
+        if not text.strip() or not self._channel or self.refusal() is not None:
             return
         self.send_requested.emit(text, self.private.isChecked())
 
@@ -169,7 +214,7 @@ class Composer(QWidget):
         self.editor.setFocus()
 
     def _update_count(self) -> None:
-        count = character_count(self.editor.toPlainText())
+        count = self._count(self.editor.toPlainText())
         limit = self.limit()
         if limit is None:
             self.count.setText(self.tr("%1 characters").replace("%1", str(count)))
@@ -177,7 +222,10 @@ class Composer(QWidget):
             self.count.setText(f"{count} / {limit}")
         over = limit is not None and count > limit
         self.count.setStyleSheet("color: #d32f2f; font-weight: bold;" if over else "")
-        self.send.setEnabled(bool(self._channel) and bool(self.editor.toPlainText().strip()) and not over)
+        refusal = self.refusal()
+        self.rule.setText(refusal or "")
+        self.rule.setVisible(refusal is not None)
+        self.send.setEnabled(bool(self._channel) and bool(self.editor.toPlainText().strip()) and refusal is None)
 
     def selected_entry(self) -> OutboxEntry | None:
         rows = self.outbox_view.selectionModel().selectedRows()
