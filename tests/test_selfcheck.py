@@ -32,6 +32,9 @@ def test_selfcheck_reports_database_desktop_and_keyring() -> None:
     assert checks["database"]["ok"] and "FTS5" in checks["database"]["detail"]
     assert checks["desktop"]["ok"] and "'offscreen' platform" in checks["desktop"]["detail"]
     assert not checks["keyring"]["essential"]  # reported either way, never fatal
+    demo = checks["demo sync"]
+    assert demo["ok"] and demo["essential"], demo
+    assert "sandbox reachable on 127.0.0.1:" in demo["detail"] and "zendesk" in demo["detail"]
 
 
 def test_selfcheck_fails_and_says_why_when_qt_cannot_start() -> None:
