@@ -103,7 +103,7 @@ def select(record: Mapping[str, Any], names: set[str]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k in names}
 
 
-def _encode_cursor(offset: int) -> str:
+def encode_cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
 
 
@@ -256,12 +256,12 @@ class GraphPlatform(Platform):
             return body
         paging: dict[str, Any] = {}
         if more or cursors_on_last:
-            paging["cursors"] = {"before": _encode_cursor(start), "after": _encode_cursor(start + len(chunk))}
+            paging["cursors"] = {"before": encode_cursor(start), "after": encode_cursor(start + len(chunk))}
         link = self._link(request, limit)
         if more:
-            paging["next"] = f"{link}&after={_encode_cursor(start + len(chunk))}"
+            paging["next"] = f"{link}&after={encode_cursor(start + len(chunk))}"
         if start > 0:
-            paging["previous"] = f"{link}&before={_encode_cursor(start)}"
+            paging["previous"] = f"{link}&before={encode_cursor(start)}"
         if paging:
             body["paging"] = paging
         return body
