@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import html
 import threading
 import time
@@ -69,6 +70,8 @@ class ZendeskPlatform(Platform):
         self._changes = 0
         self._updates: dict[int, list[float]] = {}  # ticket id -> times of its recent updates
         self._updates_lock = threading.Lock()
+        self._model_lock = threading.Lock()
+        self._model_cache: tuple[object, int, dict[int, list[Released]], list[tuple[int, int]]] | None = None
         self.audit_in_answers = True  # False: updates answer without the audit (clients must read back)
         self.route("GET", r"/api/v2/users/me\.json", self.me)
         self.route("GET", r"/api/v2/incremental/tickets/cursor\.json", self.export)
@@ -115,16 +118,23 @@ class ZendeskPlatform(Platform):
 
     # ------------------------------------------------------------------ the model
 
+    def _model(self) -> tuple[dict[int, list[Released]], list[tuple[int, int]]]:
+        """Ticket id -> its released events in order, and (change number, ticket id) sorted: built
+        again only when the player released something or a ticket was deleted, so a page of the
+        export costs its page, not the whole helpdesk (at a million generated messages)."""
+        grouped = self.player.threads("zendesk")  # the same object while nothing new is out
+        with self._model_lock:
+            cached = self._model_cache
+            if cached is not None and cached[0] is grouped and cached[1] == self._changes:
+                return cached[2], cached[3]
+        tickets = {_TICKET_BASE + (self.player.seq_of(t) or ev[0].seq): ev for t, ev in grouped.items()}
+        changes = sorted((self._change_of(tid, events), tid) for tid, events in tickets.items())
+        with self._model_lock:
+            self._model_cache = (grouped, self._changes, tickets, changes)
+        return tickets, changes
+
     def _threads(self) -> dict[int, list[Released]]:
-        """Ticket id -> its released events, in order."""
-        tickets: dict[int, list[Released]] = {}
-        roots: dict[str, int] = {}
-        for released in self.player.released("zendesk"):
-            thread = released.event.thread
-            if thread not in roots:
-                roots[thread] = _TICKET_BASE + (self.player.seq_of(thread) or released.seq)
-            tickets.setdefault(roots[thread], []).append(released)
-        return tickets
+        return self._model()[0]
 
     def _change_of(self, ticket_id: int, events: list[Released]) -> int:
         return max(events[-1].seq, self._deleted.get(ticket_id, 0))
@@ -196,12 +206,11 @@ class ZendeskPlatform(Platform):
 
     def export(self, request: Request) -> Response:
         per_page = min(int(request.arg("per_page", "1000") or 1000), 1000)
-        threads = self._threads()
-        changes = sorted((self._change_of(tid, events), tid) for tid, events in threads.items())
+        threads, changes = self._model()
         cursor = request.arg("cursor")
         if cursor:
             after = _untoken(cursor)
-            chosen = [(change, tid) for change, tid in changes if change > after]
+            chosen = changes[bisect.bisect_right(changes, (after, 2**63)) :]
         else:
             start = request.arg("start_time")
             if start is None or not start.isdigit():
