@@ -386,6 +386,7 @@ def _reply_text(raw: bytes) -> str:
         content = content.decode("utf-8", "replace") if isinstance(content, bytes) else ""
     if not isinstance(content, str):
         return ""
+    content = content.replace("\r\n", "\n")
     if part.get_content_subtype() == "html":
         content = re.sub(r"<[^>]+>", " ", content)
         content = html.unescape(content)
@@ -1193,7 +1194,7 @@ class _TrackingServer(socketserver.ThreadingTCPServer):
         return int(self.server_address[1])
 
     def start(self, name: str) -> None:
-        self._thread = threading.Thread(target=self.serve_forever, name=name, daemon=True)
+        self._thread = threading.Thread(target=self.serve_forever, args=(0.05,), name=name, daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
