@@ -25,6 +25,7 @@ from omniinbox.core import (
     Channel,
     ConversationStatus,
     OutboxEntry,
+    OutboxState,
     Priority,
     Role,
     TagValue,
@@ -288,3 +289,57 @@ def cancel_reply(cache: Cache, user: User, outbox_id: int) -> OutboxEntry:
         return outbox.cancel(cache, outbox_id, user_id=user.id)
     except outbox.OutboxRefused as exc:
         raise UseCaseRefused(str(exc)) from None
+
+
+# ---------------------------------------------------------------------------------- supervision
+
+SUPERVISING_ROLES = (Role.SUPERVISOR, Role.ADMIN)
+
+
+def is_supervisor(user: User) -> bool:
+    """Whether ``user`` may approve replies, reassign anyone's work and see the supervisor's view."""
+    return user.role in SUPERVISING_ROLES
+
+
+def _awaiting_approval(cache: Cache, user: User, outbox_id: int, doing: str) -> OutboxEntry:
+    if not is_supervisor(user):
+        raise UseCaseRefused(f"only a supervisor or an administrator can {doing} a reply awaiting approval")
+    entry = views.outbox_entry(cache, outbox_id)
+    if entry is None:
+        raise UseCaseRefused("that reply no longer exists")
+    if entry.state is not OutboxState.AWAITING_APPROVAL:
+        raise UseCaseRefused(f"that reply is no longer awaiting approval (it is {entry.state.value})")
+    return entry
+
+
+def approve_reply(cache: Cache, user: User, outbox_id: int) -> OutboxEntry:
+    """A supervisor approves a reply awaiting approval (on a leader's account): it is queued for
+    sending. Audited as ``reply.approve``; anyone else is refused."""
+    _awaiting_approval(cache, user, outbox_id, "approve")
+    try:
+        return outbox.approve(cache, outbox_id, user_id=user.id)
+    except outbox.OutboxRefused as exc:
+        raise UseCaseRefused(str(exc)) from None
+
+
+def reject_reply(cache: Cache, user: User, outbox_id: int, reason: str = "") -> OutboxEntry:
+    """A supervisor rejects a reply awaiting approval: it is cancelled (audited as
+    ``reply.cancel``) and a note on its conversation says who rejected it and why, for the
+    person who wrote it. Anyone else is refused."""
+    entry = _awaiting_approval(cache, user, outbox_id, "reject")
+    try:
+        cancelled = outbox.cancel(cache, outbox_id, user_id=user.id)
+    except outbox.OutboxRefused as exc:
+        raise UseCaseRefused(str(exc)) from None
+    if entry.conversation_id is not None:
+        note = f"Reply rejected by {user.name}" + (f": {reason.strip()}" if reason.strip() else "")
+        actions.add_note(cache, entry.conversation_id, f"{note}\n\n> {entry.body}", user_id=user.id)
+    return cancelled
+
+
+def reassign(cache: Cache, user: User, item_ids: Sequence[int], assignee_id: int | None) -> int:
+    """A supervisor moves the items' conversations to someone else (``None``: unassigned).
+    Returns conversations changed; anyone but a supervisor or an administrator is refused."""
+    if not is_supervisor(user):
+        raise UseCaseRefused("only a supervisor or an administrator can reassign other people's work")
+    return assign(cache, user, item_ids, assignee_id)
