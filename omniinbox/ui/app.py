@@ -20,6 +20,7 @@ from omniinbox.store.cache import Cache
 from omniinbox.store.database import CacheError
 from omniinbox.sync.loop import SyncLoop
 from omniinbox.ui.main_window import MainWindow
+from omniinbox.ui.settings_dialog import apply_theme, chosen_locale, saved_theme
 from omniinbox.ui.tasks import Changes, TaskRunner
 from omniinbox.usecases import current_user
 
@@ -47,9 +48,13 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
     app.setStyle("Fusion")
-    apply_palette(app)
-    app.styleHints().colorSchemeChanged.connect(lambda _scheme: apply_palette(app))
-    install_translations(app)
+    # the theme and language chosen in the settings dialog (by default: as the system is)
+    apply_theme(app, saved_theme(settings()))
+    app.styleHints().colorSchemeChanged.connect(lambda _scheme: apply_theme(app, saved_theme(settings())))
+    locale = chosen_locale(settings())
+    if locale is not None:
+        QLocale.setDefault(locale)
+    install_translations(app, locale)
     return app
 
 

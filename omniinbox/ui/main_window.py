@@ -9,7 +9,7 @@ runner and follow its change feed; actions go through :class:`omniinbox.ui.item_
 from __future__ import annotations
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QLabel,
@@ -27,6 +27,7 @@ from omniinbox.ui import format as fmt
 from omniinbox.ui.conversation_pane import ConversationPane
 from omniinbox.ui.item_actions import ItemActions
 from omniinbox.ui.list_panel import ListPanel, TeamPanel
+from omniinbox.ui.settings_dialog import SettingsDialog
 from omniinbox.ui.shortcuts import Shortcuts, ShortcutSheet
 from omniinbox.ui.sidebar import Sidebar
 from omniinbox.ui.status_bar import StatusBar
@@ -226,6 +227,10 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
+        file_menu = bar.addMenu(self.tr("&File"))
+        self.settings_action = file_menu.addAction(self.tr("&Settings…"))
+        self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
+        self.settings_action.triggered.connect(lambda: self.show_settings())
         item = bar.addMenu(self.tr("&Item"))
         for shortcut_id in ("open", "reply", "assign", "promote", "protect", "escalate", "note", "label", "close",
                             "snooze", "handoff", "toggle_read"):  # fmt: skip
@@ -264,6 +269,13 @@ class MainWindow(QMainWindow):
 
     def focus_list(self) -> None:
         self.active_panel().view.setFocus()
+
+    def show_settings(self) -> SettingsDialog:
+        """File > Settings (accounts, user, appearance, notifications, shortcuts)."""
+        settings = self.settings if self.settings is not None else QSettings()
+        self.settings_dialog = SettingsDialog(self.runner, self.user, self.shortcuts, settings, parent=self)
+        self.settings_dialog.show()
+        return self.settings_dialog
 
     def show_shortcuts(self) -> None:
         self.sheet = ShortcutSheet(self.shortcuts, self)
