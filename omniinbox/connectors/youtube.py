@@ -427,6 +427,7 @@ class YouTubeConnector:
         if total <= len(carried):
             return
         top = items[0]
+        carried_ids = {i.external_id for i in items[1:]}
         video_id = str(thread["snippet"].get("videoId") or "") or None
         params: dict[str, Any] = {
             "part": "snippet",
@@ -441,7 +442,8 @@ class YouTubeConnector:
                     item = comment_item(
                         comment, conversation=top.conversation_id, video_id=video_id, own_channel=self.channel_id
                     )
-                    page.items.append(item)
+                    if item.external_id not in carried_ids:  # the carried ones are in the page already
+                        page.items.append(item)
                 except (KeyError, ValueError, TypeError, AttributeError) as exc:
                     page.problems.append(SyncProblem(f"reply in thread {top.external_id}: {exc}"))
             token = body.get("nextPageToken") if isinstance(body, Mapping) else None
