@@ -8,6 +8,8 @@ from __future__ import annotations
 import base64
 import dataclasses
 import imaplib
+import io
+import json
 import smtplib
 import time
 import traceback
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from omniinbox.cli import main
 from omniinbox.connectors.base import AuthenticationError
 from omniinbox.connectors.email_account import EmailAccountConnector, MailServer
 from omniinbox.connectors.registry import build_connector
@@ -435,5 +438,40 @@ def test_the_sandbox_mailbox_syncs_into_a_cache_and_a_queued_reply_comes_back_on
             assert len([r for r in sandbox.player.released("email") if not r.event.author]) == 1
         finally:
             engine.close()
+    finally:
+        sandbox.stop()
+
+
+def test_the_command_line_adds_the_mailbox_syncs_it_and_a_reply_arrives_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def cli(*args: str, stdin: str = "") -> str:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        assert info.secret not in out + err
+        return out
+
+    sandbox = start_sandbox(platforms=["mail"], live=False)
+    try:
+        (info,) = sandbox.accounts
+        db = str(tmp_path / "c.sqlite")
+        cli(*info.add_args(), "--cache", db, stdin=info.secret + "\n")
+        (report,) = [json.loads(line) for line in cli("sync", "--once", "--json", "--cache", db).splitlines()]
+        assert report["channel"] == "email" and not report["stopped"]
+        assert report["written"] == len(_emails(sandbox.player))
+        with Cache.open(db) as cache:
+            (first,) = cache.conn.execute("SELECT min(id) FROM items").fetchone()
+        cli("reply", str(first), "Balasan untuk email", "--cache", db)
+        cli("sync", "--once", "--cache", db)  # sends the reply
+        cli("sync", "--once", "--cache", db)  # reads it back from Sent
+        (sent,) = [json.loads(line) for line in cli("outbox", "--json", "--cache", db).splitlines()]
+        assert sent["state"] == "sent"
+        with Cache.open(db) as cache:
+            echoed = cache.conn.execute("SELECT count(*) FROM items WHERE text = 'Balasan untuk email'").fetchone()
+        assert echoed == (1,)
+        replies = [r for r in sandbox.player.released("email") if not r.event.author]
+        assert [r.event.text for r in replies] == ["Balasan untuk email"]
     finally:
         sandbox.stop()

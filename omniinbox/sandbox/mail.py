@@ -68,7 +68,7 @@ _FLAG_NAMES = {flag.lower(): flag for flag in FLAGS}
 _ADDRESS = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 MAX_LINE = 64 * 1024
 MAX_MESSAGE = 10 * 1024 * 1024
-IDLE_TIMEOUT = 300.0
+IDLE_TIMEOUT = 30 * 60.0  # RFC 3501's autologout timer is at least 30 minutes
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
 _HEADERS_ONLY = email.parser.BytesHeaderParser(policy=email.policy.compat32)
@@ -300,7 +300,8 @@ class MailStore:
         self._event_of[own_id] = event.id
         self._message_id_of[event.id] = own_id
         if raw is not None:
-            box.add(own_id, sent_at, flags, raw=raw)
+            if box.find(own_id) is None:  # a client may have filed its copy before sending
+                box.add(own_id, sent_at, flags, raw=raw)
             return
         style = _style(box.uidnext)
         text = event.text
@@ -1407,7 +1408,8 @@ class _SmtpSession(socketserver.StreamRequestHandler):
                 line = line[1:]
             size += len(line)
             if size <= MAX_MESSAGE:
-                lines.append(line if line.endswith(b"\r\n") else line.rstrip(b"\r\n") + b"\r\n")
+                bare_lf = line.endswith(b"\n") and not line.endswith(b"\r\n")
+                lines.append(line[:-1] + b"\r\n" if bare_lf else line)
         if size > MAX_MESSAGE:
             self.reply(552, "5.3.4 message size exceeds the limit")
         else:
