@@ -208,7 +208,7 @@ def test_append_takes_corpus_mail_byte_for_byte(servers: MailServers, corpus: Pa
             (part,) = (p for p in conn.uid("FETCH", str(uid), "(BODY.PEEK[])")[1] if isinstance(p, tuple))
             sent = path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")  # imaplib sends CRLF
             assert part[1] == sent, path.name
-        # Pipelined literals (LITERAL+) and the same Message-ID filed twice: stored once.
+        # The same Message-ID filed twice: stored once (as hosted mail services do).
         again = conn.append("INBOX", None, None, samples[0].read_bytes())
         assert again[0] == "OK" and len(servers.store.mailboxes[INBOX].messages) == before + len(samples)
     finally:
@@ -475,3 +475,33 @@ def test_the_command_line_adds_the_mailbox_syncs_it_and_a_reply_arrives_once(
         assert [r.event.text for r in replies] == ["Balasan untuk email"]
     finally:
         sandbox.stop()
+
+
+def test_literals_of_both_kinds_and_new_mail_announced_on_noop() -> None:
+    clock = Clock()
+    player = _player(live=True, clock=clock)
+    clock.now += 110 * 60 / player.speed
+    with _running(player) as servers:
+        conn = _imap(servers)
+        try:
+            count = int(conn.select("INBOX")[1][0] or 0)
+            assert count == len(_emails(player)) > 0
+            message = b"Subject: literal+\r\nMessage-ID: <plus@mail.example.org>\r\n\r\nHalo\r\n"
+            conn.send(b"p1 APPEND Sent {%d+}\r\n" % len(message) + message + b"\r\n")  # no "+" awaited
+            assert conn.readline().startswith(b"p1 OK [APPENDUID ")
+            conn.send(b"p2 LOGIN {3}\r\n")
+            assert conn.readline() == b"+ Ready for literal data\r\n"
+            conn.send(b"abc x\r\n")
+            assert conn.readline() == b"p2 BAD already logged in\r\n"
+            conn.send(b"p3 APPEND Sent {999999999}\r\n")  # refused before a byte of it is sent
+            assert conn.readline() == b"p3 NO [TOOBIG] literal of 999999999 bytes is too large\r\n"
+            conn.send(b"p4 UID FETCH 1 (UID BODY.PEEK[HEADER.FIELDS (SUBJECT)]<0.9>)\r\n")
+            assert conn.readline() == b"* 1 FETCH (UID 1 BODY[HEADER.FIELDS (SUBJECT)]<0> {9}\r\n"
+            assert conn.readline() == b"Subject: )\r\n" and conn.readline() == b"p4 OK UID FETCH completed\r\n"
+
+            clock.now += 120 * 60 / player.speed
+            assert conn.noop()[0] == "OK"
+            announced = conn.response("EXISTS")[1]
+            assert announced[-1] == str(len(_emails(player))).encode() and len(_emails(player)) > count
+        finally:
+            conn.logout()
