@@ -24,7 +24,7 @@ from omniinbox.cli import main
 from omniinbox.connectors.base import AuthenticationError
 from omniinbox.connectors.email_account import EmailAccountConnector, MailServer
 from omniinbox.connectors.registry import build_connector
-from omniinbox.core import Channel, Direction, OutboxState, OutgoingReply, Visibility
+from omniinbox.core import Channel, Direction, Item, OutboxState, OutgoingReply, Visibility
 from omniinbox.sandbox.hub import start_sandbox
 from omniinbox.sandbox.mail import INBOX, SENT, MailServers
 from omniinbox.sandbox.player import ScenarioPlayer
@@ -252,7 +252,7 @@ def test_the_connector_reads_the_whole_mailbox_then_only_new_mail_as_the_scenari
 
 class _Read:
     def __init__(self) -> None:
-        self.items: list = []
+        self.items: list[Item] = []
         self.cursor = ""
 
 
