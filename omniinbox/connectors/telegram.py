@@ -90,12 +90,16 @@ SERVICE_FIELDS = frozenset(
 _URLLIB3_MASKED = False
 
 
+URLLIB3_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry", "urllib3.connection", "urllib3.poolmanager")
+
+
 def _mask_urllib3_logs() -> None:
-    """urllib3 logs each request line, path included: mask registered secrets on its own logger,
-    so no handler (the application's, a test's, a third party's) ever receives the token."""
+    """urllib3 logs request lines and retries, path included: mask registered secrets on its own
+    loggers, so no handler (the application's, a test's, a third party's) ever receives the token."""
     global _URLLIB3_MASKED
     if not _URLLIB3_MASKED:
-        logging.getLogger("urllib3.connectionpool").addFilter(RedactingFilter())
+        for name in URLLIB3_LOGGERS:
+            logging.getLogger(name).addFilter(RedactingFilter())
         _URLLIB3_MASKED = True
 
 

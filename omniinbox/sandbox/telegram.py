@@ -17,12 +17,14 @@ first as a service message (``new_chat_members``); :meth:`TelegramPlatform.edit`
 blocked the bot does. More than :data:`FLOOD_PER_MINUTE` messages a minute to one chat answer 429
 with ``parameters.retry_after``. No rate headers: Telegram sends none.
 
-Credentials: the token in the path; an unknown one answers 401 ``Unauthorized``.
+Credentials: the token in the path; an unknown one answers 401 ``Unauthorized``. The sandbox
+server's request log masks the tokens too.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import time
@@ -36,6 +38,7 @@ from omniinbox.sandbox.player import Released, ScenarioPlayer
 from omniinbox.sandbox.scenario import Person
 from omniinbox.sandbox.scenario import SandboxAccount as ScenarioAccount
 from omniinbox.sandbox.server import HttpError, Platform, Request, Response
+from omniinbox.secrets import REDACTOR, RedactingFilter
 
 PLATFORM = "telegram"
 MAX_TEXT = 4096
@@ -86,6 +89,7 @@ class TelegramPlatform(Platform):
         """``tokens`` maps each bot token to the scenario account it is."""
         super().__init__()
         self.player = player
+        _mask_tokens_in_server_log(tokens)
         self._state = threading.RLock()
         self.bots: dict[str, _Bot] = {}
         accounts = {a.id: a for a in player.accounts(PLATFORM)}
@@ -328,6 +332,16 @@ class TelegramPlatform(Platform):
         if event_id is None:
             message = {k: v for k, v in message.items() if k != "reply_to_message"}
         return message
+
+
+def _mask_tokens_in_server_log(tokens: Mapping[str, str]) -> None:
+    """The server logs request lines, and a bot token is in the path: the sandbox's log must not
+    show it either (it is printed by ``omniinbox sandbox serve`` and the demo)."""
+    for token in tokens:
+        REDACTOR.add(token)
+    server_log = logging.getLogger("omniinbox.sandbox.server")
+    if not any(isinstance(f, RedactingFilter) for f in server_log.filters):
+        server_log.addFilter(RedactingFilter())
 
 
 def _arguments(request: Request) -> dict[str, Any]:
