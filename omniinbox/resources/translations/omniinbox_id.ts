@@ -1,0 +1,2239 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="id" sourcelanguage="en">
+<context>
+    <name></name>
+    <message>
+        <source>answered %1</source>
+        <translation>dijawab %1</translation>
+    </message>
+    <message>
+        <source>must answer</source>
+        <translation>wajib dijawab</translation>
+    </message>
+    <message>
+        <source>overdue by %1</source>
+        <translation>terlambat %1</translation>
+    </message>
+    <message>
+        <source>due in %1 (%2)</source>
+        <translation>tenggat dalam %1 (%2)</translation>
+    </message>
+    <message>
+        <source>Level</source>
+        <translation>Tingkat</translation>
+    </message>
+    <message>
+        <source>Issue</source>
+        <translation>Isu</translation>
+    </message>
+    <message>
+        <source>Why this level</source>
+        <translation>Alasan tingkat ini</translation>
+    </message>
+    <message>
+        <source>Must answer</source>
+        <translation>Wajib dijawab</translation>
+    </message>
+    <message>
+        <source>Owner</source>
+        <translation>Penanggung jawab</translation>
+    </message>
+    <message>
+        <source>Channels</source>
+        <translation>Kanal</translation>
+    </message>
+    <message>
+        <source>Items</source>
+        <translation>Pesan</translation>
+    </message>
+    <message>
+        <source>Authors</source>
+        <translation>Penulis</translation>
+    </message>
+    <message>
+        <source>KOLs</source>
+        <translation>KOL</translation>
+    </message>
+    <message>
+        <source>Deadline: %1</source>
+        <translation>Tenggat: %1</translation>
+    </message>
+    <message>
+        <source>Issue #%1</source>
+        <translation>Isu #%1</translation>
+    </message>
+    <message>
+        <source>nobody yet</source>
+        <translation>belum ada</translation>
+    </message>
+    <message>
+        <source>Level %1</source>
+        <translation>Tingkat %1</translation>
+    </message>
+    <message>
+        <source>Items per hour over the last 24 hours (peak %1)</source>
+        <translation>Pesan per jam dalam 24 jam terakhir (puncak %1)</translation>
+    </message>
+    <message>
+        <source>Show the issue</source>
+        <translation>Tampilkan isu</translation>
+    </message>
+    <message>
+        <source>Acknowledge</source>
+        <translation>Tandai sudah dilihat</translation>
+    </message>
+    <message>
+        <source>Tell the other supervisors you have seen it</source>
+        <translation>Beri tahu supervisor lain bahwa Anda sudah melihatnya</translation>
+    </message>
+    <message>
+        <source>Hide this notice</source>
+        <translation>Sembunyikan pemberitahuan ini</translation>
+    </message>
+    <message>
+        <source>Must answer: %1</source>
+        <translation>Wajib dijawab: %1</translation>
+    </message>
+    <message>
+        <source>(and %1 more)</source>
+        <translation>(dan %1 lainnya)</translation>
+    </message>
+    <message>
+        <source>Channel</source>
+        <translation>Kanal</translation>
+    </message>
+    <message>
+        <source>Author</source>
+        <translation>Penulis</translation>
+    </message>
+    <message>
+        <source>Message</source>
+        <translation>Pesan</translation>
+    </message>
+    <message>
+        <source>Account</source>
+        <translation>Akun</translation>
+    </message>
+    <message>
+        <source>When</source>
+        <translation>Waktu</translation>
+    </message>
+    <message>
+        <source>Content</source>
+        <translation>Konten</translation>
+    </message>
+    <message>
+        <source>Key terms:</source>
+        <translation>Kata kunci:</translation>
+    </message>
+    <message>
+        <source>Representative item:</source>
+        <translation>Pesan yang mewakili:</translation>
+    </message>
+    <message>
+        <source>Promote/Protect:</source>
+        <translation>Promosi/Proteksi:</translation>
+    </message>
+    <message>
+        <source>Context</source>
+        <translation>Konteks</translation>
+    </message>
+    <message>
+        <source>Channels:</source>
+        <translation>Kanal:</translation>
+    </message>
+    <message>
+        <source>Accounts:</source>
+        <translation>Akun:</translation>
+    </message>
+    <message>
+        <source>Leaders&apos; accounts:</source>
+        <translation>Akun pimpinan:</translation>
+    </message>
+    <message>
+        <source>First seen:</source>
+        <translation>Pertama terlihat:</translation>
+    </message>
+    <message>
+        <source>Started from:</source>
+        <translation>Bermula dari:</translation>
+    </message>
+    <message>
+        <source>Public interest</source>
+        <translation>Perhatian publik</translation>
+    </message>
+    <message>
+        <source>Distinct authors:</source>
+        <translation>Penulis berbeda:</translation>
+    </message>
+    <message>
+        <source>Key opinion leaders:</source>
+        <translation>Tokoh kunci (KOL):</translation>
+    </message>
+    <message>
+        <source>Engagement:</source>
+        <translation>Keterlibatan:</translation>
+    </message>
+    <message>
+        <source>Velocity:</source>
+        <translation>Kecepatan:</translation>
+    </message>
+    <message>
+        <source>Spread:</source>
+        <translation>Sebaran:</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>Buka</translation>
+    </message>
+    <message>
+        <source>Why: the three measures</source>
+        <translation>Alasan: tiga ukuran</translation>
+    </message>
+    <message>
+        <source>Choose an issue to see why it is on the radar.</source>
+        <translation>Pilih sebuah isu untuk melihat mengapa isu itu ada di radar.</translation>
+    </message>
+    <message>
+        <source>closed</source>
+        <translation>ditutup</translation>
+    </message>
+    <message>
+        <source>open</source>
+        <translation>terbuka</translation>
+    </message>
+    <message>
+        <source>owner: %1</source>
+        <translation>penanggung jawab: %1</translation>
+    </message>
+    <message>
+        <source>Protect %1 · Promote %2</source>
+        <translation>Proteksi %1 · Promosi %2</translation>
+    </message>
+    <message>
+        <source>suggested: %1</source>
+        <translation>saran: %1</translation>
+    </message>
+    <message>
+        <source>and %1 more</source>
+        <translation>dan %1 lainnya</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>tidak ada</translation>
+    </message>
+    <message>
+        <source>%1 likes, shares and replies; %2 views</source>
+        <translation>%1 suka, bagikan, dan balasan; %2 tayangan</translation>
+    </message>
+    <message>
+        <source>rising</source>
+        <translation>naik</translation>
+    </message>
+    <message>
+        <source>falling</source>
+        <translation>turun</translation>
+    </message>
+    <message>
+        <source>steady</source>
+        <translation>stabil</translation>
+    </message>
+    <message>
+        <source>%1 items/hour, %2 (%3 before)</source>
+        <translation>%1 pesan/jam, %2 (sebelumnya %3)</translation>
+    </message>
+    <message>
+        <source>%1 channels; busiest stretch: %2 authors on %3 channels</source>
+        <translation>%1 kanal; periode tersibuk: %2 penulis di %3 kanal</translation>
+    </message>
+    <message>
+        <source>Items: %1</source>
+        <translation>Pesan: %1</translation>
+    </message>
+    <message>
+        <source>(the newest %1 shown)</source>
+        <translation>(ditampilkan %1 yang terbaru)</translation>
+    </message>
+    <message>
+        <source>double-click an item to open its conversation</source>
+        <translation>klik dua kali sebuah pesan untuk membuka percakapannya</translation>
+    </message>
+    <message>
+        <source>Items (%1)</source>
+        <translation>Pesan (%1)</translation>
+    </message>
+    <message>
+        <source>Statement for every channel: %1</source>
+        <translation>Pernyataan untuk semua kanal: %1</translation>
+    </message>
+    <message>
+        <source>No statement yet: draft one to answer on every channel at once.</source>
+        <translation>Belum ada pernyataan: susun satu untuk menjawab di semua kanal sekaligus.</translation>
+    </message>
+    <message>
+        <source>draft, waiting for a supervisor&apos;s approval</source>
+        <translation>draf, menunggu persetujuan supervisor</translation>
+    </message>
+    <message>
+        <source>approved, not sent yet</source>
+        <translation>disetujui, belum dikirim</translation>
+    </message>
+    <message>
+        <source>sent out to every channel</source>
+        <translation>sudah dikirim ke semua kanal</translation>
+    </message>
+    <message>
+        <source>withdrawn</source>
+        <translation>ditarik</translation>
+    </message>
+    <message>
+        <source>Deadline</source>
+        <translation>Tenggat</translation>
+    </message>
+    <message>
+        <source>Answer on every channel by:</source>
+        <translation>Jawab di semua kanal paling lambat:</translation>
+    </message>
+    <message>
+        <source>Issue radar</source>
+        <translation>Radar isu</translation>
+    </message>
+    <message>
+        <source>Closed issues too</source>
+        <translation>Termasuk isu yang ditutup</translation>
+    </message>
+    <message>
+        <source>Active in:</source>
+        <translation>Aktif dalam:</translation>
+    </message>
+    <message>
+        <source>open issues</source>
+        <translation>isu terbuka</translation>
+    </message>
+    <message>
+        <source>key opinion leaders involved</source>
+        <translation>tokoh kunci (KOL) terlibat</translation>
+    </message>
+    <message>
+        <source>items in public-interest issues</source>
+        <translation>pesan dalam isu yang menjadi perhatian publik</translation>
+    </message>
+    <message>
+        <source>Draft statement…</source>
+        <translation>Susun pernyataan…</translation>
+    </message>
+    <message>
+        <source>One answer for every channel of a must-answer issue</source>
+        <translation>Satu jawaban untuk semua kanal dari isu yang wajib dijawab</translation>
+    </message>
+    <message>
+        <source>Owner…</source>
+        <translation>Penanggung jawab…</translation>
+    </message>
+    <message>
+        <source>Who answers for the issue</source>
+        <translation>Siapa yang bertanggung jawab menjawab isu ini</translation>
+    </message>
+    <message>
+        <source>Deadline…</source>
+        <translation>Tenggat…</translation>
+    </message>
+    <message>
+        <source>Move the must-answer deadline (supervisors)</source>
+        <translation>Ubah tenggat wajib jawab (supervisor)</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>Tutup</translation>
+    </message>
+    <message>
+        <source>Close or reopen the issue</source>
+        <translation>Tutup atau buka kembali isu</translation>
+    </message>
+    <message>
+        <source>Merge</source>
+        <translation>Gabungkan</translation>
+    </message>
+    <message>
+        <source>Merge the issues selected in the list</source>
+        <translation>Gabungkan isu yang dipilih di daftar</translation>
+    </message>
+    <message>
+        <source>Move items…</source>
+        <translation>Pindahkan pesan…</translation>
+    </message>
+    <message>
+        <source>Move the selected items to another issue</source>
+        <translation>Pindahkan pesan yang dipilih ke isu lain</translation>
+    </message>
+    <message>
+        <source>Detach items</source>
+        <translation>Lepaskan pesan</translation>
+    </message>
+    <message>
+        <source>Take the selected items out of any issue</source>
+        <translation>Keluarkan pesan yang dipilih dari isu mana pun</translation>
+    </message>
+    <message>
+        <source>Key opinion leader…</source>
+        <translation>Tokoh kunci (KOL)…</translation>
+    </message>
+    <message>
+        <source>Mark or unmark the selected item&apos;s author</source>
+        <translation>Tandai atau hapus tanda penulis pesan yang dipilih</translation>
+    </message>
+    <message>
+        <source>Export brief…</source>
+        <translation>Ekspor ringkasan…</translation>
+    </message>
+    <message>
+        <source>The issue brief for leadership, as an HTML file</source>
+        <translation>Ringkasan isu untuk pimpinan, sebagai berkas HTML</translation>
+    </message>
+    <message>
+        <source>Reopen</source>
+        <translation>Buka kembali</translation>
+    </message>
+    <message>
+        <source>level 1: %1 · level 2: %2 · level 3: %3 · must answer: %4</source>
+        <translation>tingkat 1: %1 · tingkat 2: %2 · tingkat 3: %3 · wajib dijawab: %4</translation>
+    </message>
+    <message>
+        <source>from %1 authors</source>
+        <translation>dari %1 penulis</translation>
+    </message>
+    <message>
+        <source>No issues on the radar for this period.</source>
+        <translation>Tidak ada isu di radar untuk periode ini.</translation>
+    </message>
+    <message>
+        <source>Acknowledged.</source>
+        <translation>Ditandai sudah dilihat.</translation>
+    </message>
+    <message>
+        <source>Owner set.</source>
+        <translation>Penanggung jawab ditetapkan.</translation>
+    </message>
+    <message>
+        <source>Deadline moved.</source>
+        <translation>Tenggat diubah.</translation>
+    </message>
+    <message>
+        <source>Issue closed.</source>
+        <translation>Isu ditutup.</translation>
+    </message>
+    <message>
+        <source>Issue reopened.</source>
+        <translation>Isu dibuka kembali.</translation>
+    </message>
+    <message>
+        <source>Merged into issue #%1.</source>
+        <translation>Digabungkan ke isu #%1.</translation>
+    </message>
+    <message>
+        <source>%1 items moved to issue #%2.</source>
+        <translation>%1 pesan dipindahkan ke isu #%2.</translation>
+    </message>
+    <message>
+        <source>%1 items taken out of their issue.</source>
+        <translation>%1 pesan dikeluarkan dari isunya.</translation>
+    </message>
+    <message>
+        <source>Marked as a key opinion leader.</source>
+        <translation>Ditandai sebagai tokoh kunci (KOL).</translation>
+    </message>
+    <message>
+        <source>No longer a key opinion leader.</source>
+        <translation>Tidak lagi ditandai sebagai tokoh kunci (KOL).</translation>
+    </message>
+    <message>
+        <source>Brief written to %1.</source>
+        <translation>Ringkasan disimpan di %1.</translation>
+    </message>
+    <message>
+        <source>Only a must-answer issue gets one statement for every channel.</source>
+        <translation>Hanya isu yang wajib dijawab yang mendapat satu pernyataan untuk semua kanal.</translation>
+    </message>
+    <message>
+        <source>(nobody)</source>
+        <translation>(tidak ada)</translation>
+    </message>
+    <message>
+        <source>Me (%1)</source>
+        <translation>Saya (%1)</translation>
+    </message>
+    <message>
+        <source>Who answers for issue #%1?</source>
+        <translation>Siapa yang bertanggung jawab menjawab isu #%1?</translation>
+    </message>
+    <message>
+        <source>Select at least two issues in the list to merge them.</source>
+        <translation>Pilih sedikitnya dua isu di daftar untuk menggabungkannya.</translation>
+    </message>
+    <message>
+        <source>There is no other open issue to move the items to.</source>
+        <translation>Tidak ada isu terbuka lain sebagai tujuan pemindahan pesan.</translation>
+    </message>
+    <message>
+        <source>Move items</source>
+        <translation>Pindahkan pesan</translation>
+    </message>
+    <message>
+        <source>Move %1 items to:</source>
+        <translation>Pindahkan %1 pesan ke:</translation>
+    </message>
+    <message>
+        <source>This item has no known author.</source>
+        <translation>Penulis pesan ini tidak diketahui.</translation>
+    </message>
+    <message>
+        <source>Key opinion leader</source>
+        <translation>Tokoh kunci (KOL)</translation>
+    </message>
+    <message>
+        <source>%1 is marked as a key opinion leader. Take the mark off?</source>
+        <translation>%1 ditandai sebagai tokoh kunci (KOL). Hapus tanda ini?</translation>
+    </message>
+    <message>
+        <source>Mark %1 as a key opinion leader, as:</source>
+        <translation>Tandai %1 sebagai tokoh kunci (KOL), sebagai:</translation>
+    </message>
+    <message>
+        <source>Export the issue brief</source>
+        <translation>Ekspor ringkasan isu</translation>
+    </message>
+    <message>
+        <source>Web page (*.html)</source>
+        <translation>Halaman web (*.html)</translation>
+    </message>
+    <message>
+        <source>Open the conversation</source>
+        <translation>Buka percakapan</translation>
+    </message>
+    <message>
+        <source>journalist</source>
+        <translation>jurnalis</translation>
+    </message>
+    <message>
+        <source>official</source>
+        <translation>pejabat</translation>
+    </message>
+    <message>
+        <source>influencer</source>
+        <translation>pemengaruh (influencer)</translation>
+    </message>
+    <message>
+        <source>media</source>
+        <translation>media</translation>
+    </message>
+    <message>
+        <source>planned</source>
+        <translation>terencana</translation>
+    </message>
+    <message>
+        <source>Statement for every channel</source>
+        <translation>Pernyataan untuk semua kanal</translation>
+    </message>
+    <message>
+        <source>The statement, in full (mail and tickets get it whole)</source>
+        <translation>Pernyataan lengkap (email dan tiket menerimanya utuh)</translation>
+    </message>
+    <message>
+        <source>Optional: a short version for channels with a length limit</source>
+        <translation>Opsional: versi singkat untuk kanal dengan batas panjang</translation>
+    </message>
+    <message>
+        <source>Optional: a link to the full statement, added where the text is cut</source>
+        <translation>Opsional: tautan ke pernyataan lengkap, ditambahkan bila teks dipotong</translation>
+    </message>
+    <message>
+        <source>Statement:</source>
+        <translation>Pernyataan:</translation>
+    </message>
+    <message>
+        <source>Short version:</source>
+        <translation>Versi singkat:</translation>
+    </message>
+    <message>
+        <source>Link:</source>
+        <translation>Tautan:</translation>
+    </message>
+    <message>
+        <source>One text</source>
+        <translation>Satu teks</translation>
+    </message>
+    <message>
+        <source>Limit</source>
+        <translation>Batas</translation>
+    </message>
+    <message>
+        <source>Characters</source>
+        <translation>Karakter</translation>
+    </message>
+    <message>
+        <source>As it will read</source>
+        <translation>Seperti yang akan terbaca</translation>
+    </message>
+    <message>
+        <source>How each channel gets it</source>
+        <translation>Yang diterima setiap kanal</translation>
+    </message>
+    <message>
+        <source>Approve</source>
+        <translation>Setujui</translation>
+    </message>
+    <message>
+        <source>Supervisors approve the statement for every channel</source>
+        <translation>Supervisor menyetujui pernyataan untuk semua kanal</translation>
+    </message>
+    <message>
+        <source>Send to every channel</source>
+        <translation>Kirim ke semua kanal</translation>
+    </message>
+    <message>
+        <source>Queue one reply per channel and account in the outbox</source>
+        <translation>Antrekan satu balasan per kanal dan akun di kotak keluar</translation>
+    </message>
+    <message>
+        <source>Withdraw</source>
+        <translation>Tarik</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <source>Sent</source>
+        <translation>Terkirim</translation>
+    </message>
+    <message>
+        <source>Progress per channel</source>
+        <translation>Kemajuan per kanal</translation>
+    </message>
+    <message>
+        <source>Issue #%1 no longer exists.</source>
+        <translation>Isu #%1 sudah tidak ada.</translation>
+    </message>
+    <message>
+        <source>answer by %1</source>
+        <translation>jawab paling lambat %1</translation>
+    </message>
+    <message>
+        <source>Not saved yet. Saving the draft asks a supervisor to approve it.</source>
+        <translation>Belum disimpan. Menyimpan draf berarti meminta persetujuan supervisor.</translation>
+    </message>
+    <message>
+        <source>Draft, waiting for a supervisor&apos;s approval.</source>
+        <translation>Draf, menunggu persetujuan supervisor.</translation>
+    </message>
+    <message>
+        <source>Draft: read it, then approve it for every channel.</source>
+        <translation>Draf: baca, lalu setujui untuk semua kanal.</translation>
+    </message>
+    <message>
+        <source>Approved by %1: ready to send to every channel.</source>
+        <translation>Disetujui oleh %1: siap dikirim ke semua kanal.</translation>
+    </message>
+    <message>
+        <source>a supervisor</source>
+        <translation>seorang supervisor</translation>
+    </message>
+    <message>
+        <source>Sent out through the outbox; each channel&apos;s progress is below.</source>
+        <translation>Dikirim melalui kotak keluar; kemajuan setiap kanal ada di bawah.</translation>
+    </message>
+    <message>
+        <source>Nothing sent yet.</source>
+        <translation>Belum ada yang dikirim.</translation>
+    </message>
+    <message>
+        <source>no limit</source>
+        <translation>tanpa batas</translation>
+    </message>
+    <message>
+        <source>shortened to fit</source>
+        <translation>dipersingkat agar muat</translation>
+    </message>
+    <message>
+        <source>%1 characters; %2 of %3 channels get it shortened</source>
+        <translation>%1 karakter; %2 dari %3 kanal menerima versi singkat</translation>
+    </message>
+    <message>
+        <source>Save draft</source>
+        <translation>Simpan draf</translation>
+    </message>
+    <message>
+        <source>Request approval</source>
+        <translation>Minta persetujuan</translation>
+    </message>
+    <message>
+        <source>Statement saved; a supervisor approves it.</source>
+        <translation>Pernyataan disimpan; menunggu persetujuan supervisor.</translation>
+    </message>
+    <message>
+        <source>Statement saved.</source>
+        <translation>Pernyataan disimpan.</translation>
+    </message>
+    <message>
+        <source>Statement approved.</source>
+        <translation>Pernyataan disetujui.</translation>
+    </message>
+    <message>
+        <source>Statement queued on every channel.</source>
+        <translation>Pernyataan masuk antrean di semua kanal.</translation>
+    </message>
+    <message>
+        <source>Statement withdrawn.</source>
+        <translation>Pernyataan ditarik.</translation>
+    </message>
+</context>
+<context>
+    <name>AccountsPage</name>
+    <message>
+        <source>Keep account secrets in a plain-text file readable only by me (not encrypted)</source>
+        <translation>Simpan rahasia akun dalam berkas teks biasa yang hanya dapat dibaca oleh saya (tidak terenkripsi)</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Nama</translation>
+    </message>
+    <message>
+        <source>Account</source>
+        <translation>Akun</translation>
+    </message>
+    <message>
+        <source>Channel</source>
+        <translation>Kanal</translation>
+    </message>
+    <message>
+        <source>Owner</source>
+        <translation>Pemilik</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <source>Add…</source>
+        <translation>Tambah…</translation>
+    </message>
+    <message>
+        <source>Remove…</source>
+        <translation>Hapus…</translation>
+    </message>
+    <message>
+        <source>No system keyring is available on this machine, so account secrets cannot be kept safely. Start or unlock your desktop&apos;s keyring (GNOME Keyring, KWallet, macOS Keychain, Windows Credential Manager), or keep them in a plain-text file readable only by you.</source>
+        <translation>Komputer ini tidak memiliki keyring sistem, sehingga rahasia akun tidak dapat disimpan dengan aman. Jalankan atau buka kunci keyring desktop Anda (GNOME Keyring, KWallet, macOS Keychain, Windows Credential Manager), atau simpan rahasia dalam berkas teks biasa yang hanya dapat dibaca oleh Anda.</translation>
+    </message>
+    <message>
+        <source>Account secrets are kept in %1. The cache keeps only their names.</source>
+        <translation>Rahasia akun disimpan di %1. Cache hanya menyimpan namanya.</translation>
+    </message>
+    <message>
+        <source>Leader</source>
+        <translation>Pimpinan</translation>
+    </message>
+    <message>
+        <source>Institution</source>
+        <translation>Instansi</translation>
+    </message>
+    <message>
+        <source>An official&apos;s personal account: replies there wait for approval</source>
+        <translation>Akun pribadi pejabat: balasan di sana menunggu persetujuan</translation>
+    </message>
+    <message>
+        <source>Removed</source>
+        <translation>Dihapus</translation>
+    </message>
+    <message>
+        <source>Failing: %1</source>
+        <translation>Gagal: %1</translation>
+    </message>
+    <message>
+        <source>Not synced yet</source>
+        <translation>Belum disinkronkan</translation>
+    </message>
+    <message>
+        <source>Synced %1</source>
+        <translation>Disinkronkan %1</translation>
+    </message>
+    <message>
+        <source>Remove the account</source>
+        <translation>Hapus akun</translation>
+    </message>
+    <message>
+        <source>Stop reading %1 and delete its secret from where it is kept? Its messages stay in the inbox.</source>
+        <translation>Berhenti membaca %1 dan hapus rahasianya dari tempat penyimpanannya? Pesan-pesannya tetap ada di kotak masuk.</translation>
+    </message>
+</context>
+<context>
+    <name>AddAccountDialog</name>
+    <message>
+        <source>Add an account</source>
+        <translation>Tambah akun</translation>
+    </message>
+    <message>
+        <source>a short name: the handle, the address or the subdomain</source>
+        <translation>nama singkat: nama pengguna, alamat, atau subdomain</translation>
+    </message>
+    <message>
+        <source>as the team calls it (default: the short name)</source>
+        <translation>sebutan tim untuk akun ini (bawaan: nama singkat)</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>Alamat</translation>
+    </message>
+    <message>
+        <source>the account&apos;s name on the platform (optional)</source>
+        <translation>nama akun di platform (opsional)</translation>
+    </message>
+    <message>
+        <source>A leader&apos;s personal account (replies wait for approval)</source>
+        <translation>Akun pribadi pimpinan (balasan menunggu persetujuan)</translation>
+    </message>
+    <message>
+        <source>Channel</source>
+        <translation>Kanal</translation>
+    </message>
+    <message>
+        <source>Short name</source>
+        <translation>Nama singkat</translation>
+    </message>
+    <message>
+        <source>Display name</source>
+        <translation>Nama tampilan</translation>
+    </message>
+    <message>
+        <source>Handle</source>
+        <translation>Nama pengguna</translation>
+    </message>
+    <message>
+        <source>Channel settings</source>
+        <translation>Pengaturan kanal</translation>
+    </message>
+    <message>
+        <source>Secret</source>
+        <translation>Rahasia</translation>
+    </message>
+    <message>
+        <source>Check</source>
+        <translation>Periksa</translation>
+    </message>
+    <message>
+        <source>Add</source>
+        <translation>Tambah</translation>
+    </message>
+    <message>
+        <source>No system keyring is available, so the secret cannot be kept safely. Turn on the plain-text file in Settings &gt; Accounts, or start your desktop&apos;s keyring.</source>
+        <translation>Keyring sistem tidak tersedia, sehingga rahasia tidak dapat disimpan dengan aman. Aktifkan berkas teks biasa di Pengaturan &gt; Akun, atau jalankan keyring desktop Anda.</translation>
+    </message>
+    <message>
+        <source>The secret will be kept in %1. The cache keeps only its name.</source>
+        <translation>Rahasia akan disimpan di %1. Cache hanya menyimpan namanya.</translation>
+    </message>
+    <message>
+        <source>Checking…</source>
+        <translation>Memeriksa…</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>ya</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>tidak</translation>
+    </message>
+    <message>
+        <source>Signed in as: %1</source>
+        <translation>Masuk sebagai: %1</translation>
+    </message>
+    <message>
+        <source>Can read: %1</source>
+        <translation>Dapat membaca: %1</translation>
+    </message>
+    <message>
+        <source>Can reply: %1</source>
+        <translation>Dapat membalas: %1</translation>
+    </message>
+    <message>
+        <source>Note: %1</source>
+        <translation>Catatan: %1</translation>
+    </message>
+    <message>
+        <source>The check failed.</source>
+        <translation>Pemeriksaan gagal.</translation>
+    </message>
+    <message>
+        <source>The check failed: %1</source>
+        <translation>Pemeriksaan gagal: %1</translation>
+    </message>
+    <message>
+        <source>The account was not added: %1</source>
+        <translation>Akun tidak ditambahkan: %1</translation>
+    </message>
+</context>
+<context>
+    <name>App</name>
+    <message>
+        <source>OmniInbox</source>
+        <translation>OmniInbox</translation>
+    </message>
+    <message>
+        <source>demo</source>
+        <translation>demo</translation>
+    </message>
+</context>
+<context>
+    <name>AppearancePage</name>
+    <message>
+        <source>Follow the system</source>
+        <translation>Ikuti sistem</translation>
+    </message>
+    <message>
+        <source>Light</source>
+        <translation>Terang</translation>
+    </message>
+    <message>
+        <source>Dark</source>
+        <translation>Gelap</translation>
+    </message>
+    <message>
+        <source>The system&apos;s language</source>
+        <translation>Bahasa sistem</translation>
+    </message>
+    <message>
+        <source>The language changes when OmniInbox is started again.</source>
+        <translation>Bahasa berubah setelah OmniInbox dijalankan ulang.</translation>
+    </message>
+    <message>
+        <source>Theme</source>
+        <translation>Tema</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>Bahasa</translation>
+    </message>
+</context>
+<context>
+    <name>Chart</name>
+    <message>
+        <source>No data yet</source>
+        <translation>Belum ada data</translation>
+    </message>
+</context>
+<context>
+    <name>Composer</name>
+    <message>
+        <source>Write a reply… (Ctrl+Enter sends)</source>
+        <translation>Tulis balasan… (Ctrl+Enter untuk mengirim)</translation>
+    </message>
+    <message>
+        <source>Private note</source>
+        <translation>Catatan pribadi</translation>
+    </message>
+    <message>
+        <source>Not a public reply: an internal note or a direct message, as the channel has it</source>
+        <translation>Bukan balasan publik: catatan internal atau pesan langsung, sesuai kanalnya</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>Kirim</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>Alasan</translation>
+    </message>
+    <message>
+        <source>Reply</source>
+        <translation>Balasan</translation>
+    </message>
+    <message>
+        <source>Queued</source>
+        <translation>Dalam antrean</translation>
+    </message>
+    <message>
+        <source>Retry</source>
+        <translation>Coba lagi</translation>
+    </message>
+    <message>
+        <source>Cancel reply</source>
+        <translation>Batalkan balasan</translation>
+    </message>
+    <message>
+        <source>Replies in the outbox</source>
+        <translation>Balasan di kotak keluar</translation>
+    </message>
+    <message>
+        <source>%1 is a leader&apos;s personal account: a reply waits for a supervisor&apos;s approval.</source>
+        <translation>%1 adalah akun pribadi pimpinan: balasan menunggu persetujuan supervisor.</translation>
+    </message>
+    <message>
+        <source>Canned responses…</source>
+        <translation>Templat jawaban…</translation>
+    </message>
+    <message>
+        <source>%1 characters</source>
+        <translation>%1 karakter</translation>
+    </message>
+</context>
+<context>
+    <name>ConversationPane</name>
+    <message>
+        <source>When</source>
+        <translation>Waktu</translation>
+    </message>
+    <message>
+        <source>Channel</source>
+        <translation>Kanal</translation>
+    </message>
+    <message>
+        <source>Message</source>
+        <translation>Pesan</translation>
+    </message>
+    <message>
+        <source>Earlier messages from this person, on any channel:</source>
+        <translation>Pesan sebelumnya dari orang ini, di kanal mana pun:</translation>
+    </message>
+    <message>
+        <source>Who</source>
+        <translation>Siapa</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>Catatan</translation>
+    </message>
+    <message>
+        <source>An internal note for colleagues</source>
+        <translation>Catatan internal untuk rekan kerja</translation>
+    </message>
+    <message>
+        <source>Add note</source>
+        <translation>Tambah catatan</translation>
+    </message>
+    <message>
+        <source>What</source>
+        <translation>Apa</translation>
+    </message>
+    <message>
+        <source>On</source>
+        <translation>Pada</translation>
+    </message>
+    <message>
+        <source>Details</source>
+        <translation>Rincian</translation>
+    </message>
+    <message>
+        <source>Reply</source>
+        <translation>Balas</translation>
+    </message>
+    <message>
+        <source>Author</source>
+        <translation>Penulis</translation>
+    </message>
+    <message>
+        <source>Notes</source>
+        <translation>Catatan</translation>
+    </message>
+    <message>
+        <source>History</source>
+        <translation>Riwayat</translation>
+    </message>
+    <message>
+        <source>No conversation open</source>
+        <translation>Tidak ada percakapan yang terbuka</translation>
+    </message>
+    <message>
+        <source>Choose an item in the list (j/k to move, Enter to open).</source>
+        <translation>Pilih pesan di daftar (j/k untuk berpindah, Enter untuk membuka).</translation>
+    </message>
+    <message>
+        <source>priority %1</source>
+        <translation>prioritas %1</translation>
+    </message>
+    <message>
+        <source>assigned to %1</source>
+        <translation>ditugaskan kepada %1</translation>
+    </message>
+    <message>
+        <source>unassigned</source>
+        <translation>belum ditugaskan</translation>
+    </message>
+    <message>
+        <source>SLA: %1</source>
+        <translation>SLA: %1</translation>
+    </message>
+    <message>
+        <source>until %1</source>
+        <translation>sampai %1</translation>
+    </message>
+    <message>
+        <source>No known author (our own message, or an import without one)</source>
+        <translation>Penulis tidak diketahui (pesan kita sendiri, atau impor tanpa penulis)</translation>
+    </message>
+    <message>
+        <source>Channels: %1</source>
+        <translation>Kanal: %1</translation>
+    </message>
+    <message>
+        <source>Followers: %1</source>
+        <translation>Pengikut: %1</translation>
+    </message>
+    <message>
+        <source>Verified account</source>
+        <translation>Akun terverifikasi</translation>
+    </message>
+    <message>
+        <source>Key opinion leader (KOL)</source>
+        <translation>Tokoh kunci (KOL)</translation>
+    </message>
+    <message>
+        <source>Reply saved; it waits for a supervisor&apos;s approval</source>
+        <translation>Balasan disimpan; menunggu persetujuan supervisor</translation>
+    </message>
+    <message>
+        <source>Reply queued; it is sent with the next sync</source>
+        <translation>Balasan masuk antrean; dikirim pada sinkronisasi berikutnya</translation>
+    </message>
+</context>
+<context>
+    <name>Format</name>
+    <message>
+        <source>Email</source>
+        <translation>Email</translation>
+    </message>
+    <message>
+        <source>Zendesk</source>
+        <translation>Zendesk</translation>
+    </message>
+    <message>
+        <source>Freshdesk</source>
+        <translation>Freshdesk</translation>
+    </message>
+    <message>
+        <source>Zammad</source>
+        <translation>Zammad</translation>
+    </message>
+    <message>
+        <source>Chatwoot</source>
+        <translation>Chatwoot</translation>
+    </message>
+    <message>
+        <source>X</source>
+        <translation>X</translation>
+    </message>
+    <message>
+        <source>Facebook</source>
+        <translation>Facebook</translation>
+    </message>
+    <message>
+        <source>Instagram</source>
+        <translation>Instagram</translation>
+    </message>
+    <message>
+        <source>YouTube</source>
+        <translation>YouTube</translation>
+    </message>
+    <message>
+        <source>Mastodon</source>
+        <translation>Mastodon</translation>
+    </message>
+    <message>
+        <source>Telegram</source>
+        <translation>Telegram</translation>
+    </message>
+    <message>
+        <source>WhatsApp</source>
+        <translation>WhatsApp</translation>
+    </message>
+    <message>
+        <source>Listening</source>
+        <translation>Pemantauan media</translation>
+    </message>
+    <message>
+        <source>Social media</source>
+        <translation>Media sosial</translation>
+    </message>
+    <message>
+        <source>Contact center</source>
+        <translation>Pusat layanan</translation>
+    </message>
+    <message>
+        <source>SM</source>
+        <translation>MS</translation>
+    </message>
+    <message>
+        <source>CC</source>
+        <translation>PL</translation>
+    </message>
+    <message>
+        <source>Promote</source>
+        <translation>Promosi</translation>
+    </message>
+    <message>
+        <source>Protect</source>
+        <translation>Proteksi</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>Terbuka</translation>
+    </message>
+    <message>
+        <source>Pending</source>
+        <translation>Menunggu</translation>
+    </message>
+    <message>
+        <source>Snoozed</source>
+        <translation>Ditunda</translation>
+    </message>
+    <message>
+        <source>Closed</source>
+        <translation>Ditutup</translation>
+    </message>
+    <message>
+        <source>Low</source>
+        <translation>Rendah</translation>
+    </message>
+    <message>
+        <source>Normal</source>
+        <translation>Normal</translation>
+    </message>
+    <message>
+        <source>High</source>
+        <translation>Tinggi</translation>
+    </message>
+    <message>
+        <source>Urgent</source>
+        <translation>Mendesak</translation>
+    </message>
+    <message>
+        <source>Awaiting approval</source>
+        <translation>Menunggu persetujuan</translation>
+    </message>
+    <message>
+        <source>Queued</source>
+        <translation>Dalam antrean</translation>
+    </message>
+    <message>
+        <source>Sending</source>
+        <translation>Sedang dikirim</translation>
+    </message>
+    <message>
+        <source>Sent</source>
+        <translation>Terkirim</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>Gagal</translation>
+    </message>
+    <message>
+        <source>Cancelled</source>
+        <translation>Dibatalkan</translation>
+    </message>
+    <message>
+        <source>Post</source>
+        <translation>Unggahan</translation>
+    </message>
+    <message>
+        <source>Comment</source>
+        <translation>Komentar</translation>
+    </message>
+    <message>
+        <source>Reply</source>
+        <translation>Balasan</translation>
+    </message>
+    <message>
+        <source>Mention</source>
+        <translation>Sebutan</translation>
+    </message>
+    <message>
+        <source>Direct message</source>
+        <translation>Pesan langsung</translation>
+    </message>
+    <message>
+        <source>Ticket</source>
+        <translation>Tiket</translation>
+    </message>
+    <message>
+        <source>Ticket comment</source>
+        <translation>Komentar tiket</translation>
+    </message>
+    <message>
+        <source>B</source>
+        <translation> M</translation>
+    </message>
+    <message>
+        <source>M</source>
+        <translation> jt</translation>
+    </message>
+    <message>
+        <source>k</source>
+        <translation> rb</translation>
+    </message>
+    <message>
+        <source>%ns</source>
+        <translation>%n dtk</translation>
+    </message>
+    <message>
+        <source>%nm</source>
+        <translation>%n mnt</translation>
+    </message>
+    <message>
+        <source>%nh</source>
+        <translation>%n jam</translation>
+    </message>
+    <message>
+        <source>%nd</source>
+        <translation>%n hr</translation>
+    </message>
+    <message>
+        <source>now</source>
+        <translation>baru saja</translation>
+    </message>
+    <message>
+        <source>met</source>
+        <translation>terpenuhi</translation>
+    </message>
+    <message>
+        <source>overdue %1</source>
+        <translation>terlambat %1</translation>
+    </message>
+    <message>
+        <source>due in %1</source>
+        <translation>tenggat dalam %1</translation>
+    </message>
+</context>
+<context>
+    <name>ItemActions</name>
+    <message>
+        <source>Nothing is selected</source>
+        <translation>Tidak ada yang dipilih</translation>
+    </message>
+    <message>
+        <source>%1: %2 on %3 items changed</source>
+        <translation>%1: %2 diubah pada %3 pesan</translation>
+    </message>
+    <message>
+        <source>%1 conversations assigned</source>
+        <translation>%1 percakapan ditugaskan</translation>
+    </message>
+    <message>
+        <source>Assign to me</source>
+        <translation>Tugaskan kepada saya</translation>
+    </message>
+    <message>
+        <source>Unassign</source>
+        <translation>Batalkan penugasan</translation>
+    </message>
+    <message>
+        <source>Priority raised; there is no supervisor to hand it to</source>
+        <translation>Prioritas dinaikkan; tidak ada supervisor untuk menerimanya</translation>
+    </message>
+    <message>
+        <source>Escalated to %1</source>
+        <translation>Dieskalasi ke %1</translation>
+    </message>
+    <message>
+        <source>%1 conversations now %2</source>
+        <translation>%1 percakapan kini berstatus %2</translation>
+    </message>
+    <message>
+        <source>Snooze until</source>
+        <translation>Tunda sampai</translation>
+    </message>
+    <message>
+        <source>Wake the conversation up at:</source>
+        <translation>Munculkan kembali percakapan pada:</translation>
+    </message>
+    <message>
+        <source>%1 conversations now %2 priority</source>
+        <translation>%1 percakapan kini berprioritas %2</translation>
+    </message>
+    <message>
+        <source>Label “%1” added to %2 items</source>
+        <translation>Label “%1” ditambahkan ke %2 pesan</translation>
+    </message>
+    <message>
+        <source>Label</source>
+        <translation>Label</translation>
+    </message>
+    <message>
+        <source>Label for the selected items:</source>
+        <translation>Label untuk pesan yang dipilih:</translation>
+    </message>
+    <message>
+        <source>Note added to %1 conversations</source>
+        <translation>Catatan ditambahkan ke %1 percakapan</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>Catatan</translation>
+    </message>
+    <message>
+        <source>A note for colleagues, on each selected conversation:</source>
+        <translation>Catatan untuk rekan kerja, pada setiap percakapan yang dipilih:</translation>
+    </message>
+    <message>
+        <source>%1 conversations handed to %2</source>
+        <translation>%1 percakapan diserahkan kepada %2</translation>
+    </message>
+    <message>
+        <source>Hand off to %1</source>
+        <translation>Serahkan kepada %1</translation>
+    </message>
+    <message>
+        <source>Why should %1 take it? (the note goes with it)</source>
+        <translation>Mengapa %1 perlu menanganinya? (catatan ikut diserahkan)</translation>
+    </message>
+    <message>
+        <source>%1 marked read</source>
+        <translation>%1 ditandai sudah dibaca</translation>
+    </message>
+    <message>
+        <source>%1 marked unread</source>
+        <translation>%1 ditandai belum dibaca</translation>
+    </message>
+</context>
+<context>
+    <name>ItemDelegate</name>
+    <message>
+        <source>KOL</source>
+        <translation>KOL</translation>
+    </message>
+    <message>
+        <source>Leader</source>
+        <translation>Pimpinan</translation>
+    </message>
+</context>
+<context>
+    <name>ItemListModel</name>
+    <message>
+        <source>Channel</source>
+        <translation>Kanal</translation>
+    </message>
+    <message>
+        <source>Author</source>
+        <translation>Penulis</translation>
+    </message>
+    <message>
+        <source>Message</source>
+        <translation>Pesan</translation>
+    </message>
+    <message>
+        <source>Account</source>
+        <translation>Akun</translation>
+    </message>
+    <message>
+        <source>Age</source>
+        <translation>Usia</translation>
+    </message>
+    <message>
+        <source>Promote / Protect</source>
+        <translation>Promosi / Proteksi</translation>
+    </message>
+    <message>
+        <source>Assignee</source>
+        <translation>Petugas</translation>
+    </message>
+    <message>
+        <source>SLA</source>
+        <translation>SLA</translation>
+    </message>
+    <message>
+        <source>(not available)</source>
+        <translation>(tidak tersedia)</translation>
+    </message>
+    <message>
+        <source>Loading…</source>
+        <translation>Memuat…</translation>
+    </message>
+    <message>
+        <source>%1 followers</source>
+        <translation>%1 pengikut</translation>
+    </message>
+    <message>
+        <source>key opinion leader</source>
+        <translation>tokoh kunci (KOL)</translation>
+    </message>
+    <message>
+        <source>%1: a leader&apos;s personal account; replies wait for approval</source>
+        <translation>%1: akun pribadi pimpinan; balasan menunggu persetujuan</translation>
+    </message>
+</context>
+<context>
+    <name>ListPanel</name>
+    <message>
+        <source>Nothing matches “%1”.</source>
+        <translation>Tidak ada yang cocok dengan “%1”.</translation>
+    </message>
+    <message>
+        <source>Nothing here.</source>
+        <translation>Tidak ada apa-apa di sini.</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>OmniInbox</source>
+        <translation>OmniInbox</translation>
+    </message>
+    <message>
+        <source>Inbox</source>
+        <translation>Kotak Masuk</translation>
+    </message>
+    <message>
+        <source>Search messages  ( / )</source>
+        <translation>Cari pesan  ( / )</translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>Cari</translation>
+    </message>
+    <message>
+        <source>Working as: </source>
+        <translation>Bekerja sebagai: </translation>
+    </message>
+    <message>
+        <source>Signed in as %1</source>
+        <translation>Masuk sebagai %1</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>&amp;Berkas</translation>
+    </message>
+    <message>
+        <source>&amp;Settings…</source>
+        <translation>&amp;Pengaturan…</translation>
+    </message>
+    <message>
+        <source>&amp;Item</source>
+        <translation>&amp;Pesan</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <source>Priority</source>
+        <translation>Prioritas</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>&amp;Tampilan</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>Ban&amp;tuan</translation>
+    </message>
+</context>
+<context>
+    <name>NotificationsPage</name>
+    <message>
+        <source>When an issue must be answered</source>
+        <translation>Saat sebuah isu wajib dijawab</translation>
+    </message>
+    <message>
+        <source>When a reply could not be sent</source>
+        <translation>Saat balasan gagal dikirim</translation>
+    </message>
+    <message>
+        <source>Show a desktop notification:</source>
+        <translation>Tampilkan notifikasi desktop:</translation>
+    </message>
+</context>
+<context>
+    <name>PeopleModel</name>
+    <message>
+        <source>Person</source>
+        <translation>Orang</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>Terbuka</translation>
+    </message>
+    <message>
+        <source>Overdue</source>
+        <translation>Terlambat</translation>
+    </message>
+    <message>
+        <source>Closed</source>
+        <translation>Ditutup</translation>
+    </message>
+    <message>
+        <source>No team</source>
+        <translation>Tanpa tim</translation>
+    </message>
+    <message>
+        <source>%1: %2 people. Drop items here to leave them unassigned.</source>
+        <translation>%1: %2 orang. Letakkan pesan di sini agar tidak ditugaskan kepada siapa pun.</translation>
+    </message>
+    <message>
+        <source>%1 (%2): %3 open, %4 overdue, %5 closed, %6 snoozed</source>
+        <translation>%1 (%2): %3 terbuka, %4 terlambat, %5 ditutup, %6 ditunda</translation>
+    </message>
+</context>
+<context>
+    <name>PeopleView</name>
+    <message>
+        <source>People and their conversations</source>
+        <translation>Petugas dan percakapannya</translation>
+    </message>
+</context>
+<context>
+    <name>Queues</name>
+    <message>
+        <source>All</source>
+        <translation>Semua</translation>
+    </message>
+    <message>
+        <source>Mine</source>
+        <translation>Milik saya</translation>
+    </message>
+    <message>
+        <source>Unassigned</source>
+        <translation>Belum ditugaskan</translation>
+    </message>
+    <message>
+        <source>Needs answer</source>
+        <translation>Perlu dijawab</translation>
+    </message>
+    <message>
+        <source>Promote</source>
+        <translation>Promosi</translation>
+    </message>
+    <message>
+        <source>Protect</source>
+        <translation>Proteksi</translation>
+    </message>
+    <message>
+        <source>Snoozed</source>
+        <translation>Ditunda</translation>
+    </message>
+    <message>
+        <source>Closed</source>
+        <translation>Ditutup</translation>
+    </message>
+</context>
+<context>
+    <name>RadarPage</name>
+    <message>
+        <source>the last 24 hours</source>
+        <translation>24 jam terakhir</translation>
+    </message>
+    <message>
+        <source>the last 7 days</source>
+        <translation>7 hari terakhir</translation>
+    </message>
+    <message>
+        <source>the last 30 days</source>
+        <translation>30 hari terakhir</translation>
+    </message>
+    <message>
+        <source>any time</source>
+        <translation>kapan saja</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <source>Contact center agent</source>
+        <translation>Agen pusat layanan</translation>
+    </message>
+    <message>
+        <source>Social media officer</source>
+        <translation>Petugas media sosial</translation>
+    </message>
+    <message>
+        <source>Supervisor</source>
+        <translation>Supervisor</translation>
+    </message>
+    <message>
+        <source>Administrator</source>
+        <translation>Administrator</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>Pengaturan</translation>
+    </message>
+    <message>
+        <source>Accounts</source>
+        <translation>Akun</translation>
+    </message>
+    <message>
+        <source>User</source>
+        <translation>Pengguna</translation>
+    </message>
+    <message>
+        <source>Appearance</source>
+        <translation>Tampilan</translation>
+    </message>
+    <message>
+        <source>Notifications</source>
+        <translation>Notifikasi</translation>
+    </message>
+    <message>
+        <source>Shortcuts</source>
+        <translation>Pintasan</translation>
+    </message>
+</context>
+<context>
+    <name>ShortcutSheet</name>
+    <message>
+        <source>Keyboard shortcuts</source>
+        <translation>Pintasan papan ketik</translation>
+    </message>
+    <message>
+        <source>Keys</source>
+        <translation>Tombol</translation>
+    </message>
+    <message>
+        <source>Command</source>
+        <translation>Perintah</translation>
+    </message>
+</context>
+<context>
+    <name>Shortcuts</name>
+    <message>
+        <source>Next item</source>
+        <translation>Pesan berikutnya</translation>
+    </message>
+    <message>
+        <source>Previous item</source>
+        <translation>Pesan sebelumnya</translation>
+    </message>
+    <message>
+        <source>Open the conversation</source>
+        <translation>Buka percakapan</translation>
+    </message>
+    <message>
+        <source>Reply</source>
+        <translation>Balas</translation>
+    </message>
+    <message>
+        <source>Assign…</source>
+        <translation>Tugaskan…</translation>
+    </message>
+    <message>
+        <source>Promote (your team&apos;s judgement)</source>
+        <translation>Promosi (penilaian tim Anda)</translation>
+    </message>
+    <message>
+        <source>Protect (your team&apos;s judgement)</source>
+        <translation>Proteksi (penilaian tim Anda)</translation>
+    </message>
+    <message>
+        <source>Escalate to a supervisor, priority up</source>
+        <translation>Eskalasi ke supervisor, naikkan prioritas</translation>
+    </message>
+    <message>
+        <source>Add a note…</source>
+        <translation>Tambah catatan…</translation>
+    </message>
+    <message>
+        <source>Add a label…</source>
+        <translation>Tambah label…</translation>
+    </message>
+    <message>
+        <source>Close the conversation</source>
+        <translation>Tutup percakapan</translation>
+    </message>
+    <message>
+        <source>Snooze…</source>
+        <translation>Tunda…</translation>
+    </message>
+    <message>
+        <source>Hand off to the other team…</source>
+        <translation>Serahkan ke tim lain…</translation>
+    </message>
+    <message>
+        <source>Mark read or unread</source>
+        <translation>Tandai sudah atau belum dibaca</translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>Cari</translation>
+    </message>
+    <message>
+        <source>Back to the list</source>
+        <translation>Kembali ke daftar</translation>
+    </message>
+    <message>
+        <source>Reload the list</source>
+        <translation>Muat ulang daftar</translation>
+    </message>
+    <message>
+        <source>Issue radar</source>
+        <translation>Radar isu</translation>
+    </message>
+    <message>
+        <source>Send the reply</source>
+        <translation>Kirim balasan</translation>
+    </message>
+    <message>
+        <source>Show the keyboard shortcuts</source>
+        <translation>Tampilkan pintasan papan ketik</translation>
+    </message>
+</context>
+<context>
+    <name>ShortcutsPage</name>
+    <message>
+        <source>Command</source>
+        <translation>Perintah</translation>
+    </message>
+    <message>
+        <source>Key</source>
+        <translation>Tombol</translation>
+    </message>
+    <message>
+        <source>Also</source>
+        <translation>Juga</translation>
+    </message>
+    <message>
+        <source>Press the new key. Cleared: back to the default (%1).</source>
+        <translation>Tekan tombol baru. Jika dikosongkan: kembali ke bawaan (%1).</translation>
+    </message>
+    <message>
+        <source>Restore the defaults</source>
+        <translation>Kembalikan ke bawaan</translation>
+    </message>
+    <message>
+        <source>“%1” is back to its default key.</source>
+        <translation>“%1” kembali ke tombol bawaannya.</translation>
+    </message>
+    <message>
+        <source>%1 is already the key of “%2”. Choose another key, or change that command first.</source>
+        <translation>%1 sudah menjadi tombol untuk “%2”. Pilih tombol lain, atau ubah perintah itu terlebih dahulu.</translation>
+    </message>
+    <message>
+        <source>Every command has its default key again.</source>
+        <translation>Semua perintah kembali ke tombol bawaannya.</translation>
+    </message>
+</context>
+<context>
+    <name>Sidebar</name>
+    <message>
+        <source>Inbox</source>
+        <translation>Kotak Masuk</translation>
+    </message>
+    <message>
+        <source>Issues</source>
+        <translation>Isu</translation>
+    </message>
+    <message>
+        <source>Teams</source>
+        <translation>Tim</translation>
+    </message>
+    <message>
+        <source>Channels</source>
+        <translation>Kanal</translation>
+    </message>
+    <message>
+        <source>Accounts</source>
+        <translation>Akun</translation>
+    </message>
+    <message>
+        <source>Leaders&apos; accounts</source>
+        <translation>Akun pimpinan</translation>
+    </message>
+    <message>
+        <source>%1 open or pending conversations</source>
+        <translation>%1 percakapan terbuka atau menunggu</translation>
+    </message>
+</context>
+<context>
+    <name>StackedBarChart</name>
+    <message>
+        <source>Total: %1</source>
+        <translation>Total: %1</translation>
+    </message>
+</context>
+<context>
+    <name>StatusBar</name>
+    <message>
+        <source>Working…</source>
+        <translation>Sedang bekerja…</translation>
+    </message>
+    <message>
+        <source>%1 accounts</source>
+        <translation>%1 akun</translation>
+    </message>
+    <message>
+        <source>%1 with problems</source>
+        <translation>%1 bermasalah</translation>
+    </message>
+    <message>
+        <source>last sync %1</source>
+        <translation>sinkronisasi terakhir %1</translation>
+    </message>
+    <message>
+        <source>not synced yet</source>
+        <translation>belum disinkronkan</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>belum pernah</translation>
+    </message>
+    <message>
+        <source>%1 problems, last: %2</source>
+        <translation>%1 masalah, terakhir: %2</translation>
+    </message>
+    <message>
+        <source>Outbox: %1 queued</source>
+        <translation>Kotak keluar: %1 dalam antrean</translation>
+    </message>
+    <message>
+        <source>%1 awaiting approval</source>
+        <translation>%1 menunggu persetujuan</translation>
+    </message>
+    <message>
+        <source>%1 failed</source>
+        <translation>%1 gagal</translation>
+    </message>
+</context>
+<context>
+    <name>SupervisorPage</name>
+    <message>
+        <source>agent</source>
+        <translation>agen</translation>
+    </message>
+    <message>
+        <source>social media officer</source>
+        <translation>petugas media sosial</translation>
+    </message>
+    <message>
+        <source>supervisor</source>
+        <translation>supervisor</translation>
+    </message>
+    <message>
+        <source>administrator</source>
+        <translation>administrator</translation>
+    </message>
+    <message>
+        <source>Supervisor</source>
+        <translation>Supervisor</translation>
+    </message>
+    <message>
+        <source>Items of the chosen person or team</source>
+        <translation>Pesan milik orang atau tim yang dipilih</translation>
+    </message>
+    <message>
+        <source>Choose a person to see their items, or a team for its unassigned ones.</source>
+        <translation>Pilih seseorang untuk melihat pesannya, atau sebuah tim untuk melihat pesan yang belum ditugaskan.</translation>
+    </message>
+    <message>
+        <source>Include closed and snoozed</source>
+        <translation>Sertakan yang ditutup dan ditunda</translation>
+    </message>
+    <message>
+        <source>Drag items onto a person to reassign them, or right-click: Reassign to…</source>
+        <translation>Seret pesan ke seseorang untuk mengalihkan tugasnya, atau klik kanan: Alihkan ke…</translation>
+    </message>
+    <message>
+        <source>Assignments</source>
+        <translation>Penugasan</translation>
+    </message>
+    <message>
+        <source>Account</source>
+        <translation>Akun</translation>
+    </message>
+    <message>
+        <source>Reply</source>
+        <translation>Balasan</translation>
+    </message>
+    <message>
+        <source>In reply to</source>
+        <translation>Membalas</translation>
+    </message>
+    <message>
+        <source>Written by</source>
+        <translation>Ditulis oleh</translation>
+    </message>
+    <message>
+        <source>Waiting</source>
+        <translation>Menunggu</translation>
+    </message>
+    <message>
+        <source>Replies on leaders&apos; accounts awaiting approval</source>
+        <translation>Balasan di akun pimpinan yang menunggu persetujuan</translation>
+    </message>
+    <message>
+        <source>Approve</source>
+        <translation>Setujui</translation>
+    </message>
+    <message>
+        <source>Queue the selected replies for sending</source>
+        <translation>Antrekan balasan yang dipilih untuk dikirim</translation>
+    </message>
+    <message>
+        <source>Reject…</source>
+        <translation>Tolak…</translation>
+    </message>
+    <message>
+        <source>Cancel the selected replies, with a note saying why</source>
+        <translation>Batalkan balasan yang dipilih, dengan catatan alasannya</translation>
+    </message>
+    <message>
+        <source>Item</source>
+        <translation>Pesan</translation>
+    </message>
+    <message>
+        <source>Author</source>
+        <translation>Penulis</translation>
+    </message>
+    <message>
+        <source>Channel</source>
+        <translation>Kanal</translation>
+    </message>
+    <message>
+        <source>Team</source>
+        <translation>Tim</translation>
+    </message>
+    <message>
+        <source>Suggested</source>
+        <translation>Saran</translation>
+    </message>
+    <message>
+        <source>Why</source>
+        <translation>Alasan</translation>
+    </message>
+    <message>
+        <source>Promote and Protect suggestions to confirm</source>
+        <translation>Saran Promosi dan Proteksi yang perlu dikonfirmasi</translation>
+    </message>
+    <message>
+        <source>Confirm</source>
+        <translation>Konfirmasi</translation>
+    </message>
+    <message>
+        <source>Record the suggestion as the team&apos;s judgement</source>
+        <translation>Catat saran sebagai penilaian tim</translation>
+    </message>
+    <message>
+        <source>Override</source>
+        <translation>Ganti</translation>
+    </message>
+    <message>
+        <source>Record the other judgement than the one suggested</source>
+        <translation>Catat penilaian yang berlawanan dengan saran</translation>
+    </message>
+    <message>
+        <source>Replies awaiting approval</source>
+        <translation>Balasan menunggu persetujuan</translation>
+    </message>
+    <message>
+        <source>Tags to confirm</source>
+        <translation>Tag yang perlu dikonfirmasi</translation>
+    </message>
+    <message>
+        <source>Items per channel and day</source>
+        <translation>Pesan per kanal per hari</translation>
+    </message>
+    <message>
+        <source>Promote vs Protect per team</source>
+        <translation>Promosi dan Proteksi per tim</translation>
+    </message>
+    <message>
+        <source>First response time</source>
+        <translation>Waktu tanggapan pertama</translation>
+    </message>
+    <message>
+        <source>Resolution time</source>
+        <translation>Waktu penyelesaian</translation>
+    </message>
+    <message>
+        <source>Channel of the response time charts</source>
+        <translation>Kanal untuk grafik waktu tanggapan</translation>
+    </message>
+    <message>
+        <source>All channels</source>
+        <translation>Semua kanal</translation>
+    </message>
+    <message>
+        <source>Response times (median and 90th percentile) for:</source>
+        <translation>Waktu tanggapan (median dan persentil ke-90) untuk:</translation>
+    </message>
+    <message>
+        <source>Charts</source>
+        <translation>Grafik</translation>
+    </message>
+    <message>
+        <source>Review queue</source>
+        <translation>Antrean tinjauan</translation>
+    </message>
+    <message>
+        <source>Items of %1</source>
+        <translation>Pesan milik %1</translation>
+    </message>
+    <message>
+        <source>every team</source>
+        <translation>semua tim</translation>
+    </message>
+    <message>
+        <source>Unassigned items of %1</source>
+        <translation>Pesan %1 yang belum ditugaskan</translation>
+    </message>
+    <message>
+        <source>Nothing is selected</source>
+        <translation>Tidak ada yang dipilih</translation>
+    </message>
+    <message>
+        <source>%1 conversations reassigned to %2</source>
+        <translation>%1 percakapan dialihkan kepada %2</translation>
+    </message>
+    <message>
+        <source>%1 conversations unassigned</source>
+        <translation>Penugasan %1 percakapan dibatalkan</translation>
+    </message>
+    <message>
+        <source>Reassign to…</source>
+        <translation>Alihkan ke…</translation>
+    </message>
+    <message>
+        <source>Nobody (unassigned)</source>
+        <translation>Tidak ada (belum ditugaskan)</translation>
+    </message>
+    <message>
+        <source>Open in the inbox</source>
+        <translation>Buka di kotak masuk</translation>
+    </message>
+    <message>
+        <source>Replies awaiting approval (%1)</source>
+        <translation>Balasan menunggu persetujuan (%1)</translation>
+    </message>
+    <message>
+        <source>Tags to confirm (%1)</source>
+        <translation>Tag yang perlu dikonfirmasi (%1)</translation>
+    </message>
+    <message>
+        <source>Choose a reply to approve</source>
+        <translation>Pilih balasan yang akan disetujui</translation>
+    </message>
+    <message>
+        <source>%1 replies approved and queued for sending</source>
+        <translation>%1 balasan disetujui dan masuk antrean pengiriman</translation>
+    </message>
+    <message>
+        <source>Choose a reply to reject</source>
+        <translation>Pilih balasan yang akan ditolak</translation>
+    </message>
+    <message>
+        <source>Reject the reply</source>
+        <translation>Tolak balasan</translation>
+    </message>
+    <message>
+        <source>Why (the writer sees this note):</source>
+        <translation>Alasan (penulis balasan akan melihat catatan ini):</translation>
+    </message>
+    <message>
+        <source>%1 replies rejected</source>
+        <translation>%1 balasan ditolak</translation>
+    </message>
+    <message>
+        <source>Choose a suggestion</source>
+        <translation>Pilih sebuah saran</translation>
+    </message>
+    <message>
+        <source>%1 suggestions confirmed</source>
+        <translation>%1 saran dikonfirmasi</translation>
+    </message>
+    <message>
+        <source>%1 suggestions overridden</source>
+        <translation>%1 saran diganti</translation>
+    </message>
+    <message>
+        <source>Day</source>
+        <translation>Hari</translation>
+    </message>
+    <message>
+        <source>Items</source>
+        <translation>Pesan</translation>
+    </message>
+    <message>
+        <source>Items tagged</source>
+        <translation>Pesan bertag</translation>
+    </message>
+    <message>
+        <source>Median</source>
+        <translation>Median</translation>
+    </message>
+    <message>
+        <source>90th percentile</source>
+        <translation>Persentil ke-90</translation>
+    </message>
+    <message>
+        <source>Day the conversation started</source>
+        <translation>Hari percakapan dimulai</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>Waktu</translation>
+    </message>
+</context>
+<context>
+    <name>TeamPanel</name>
+    <message>
+        <source>Promote</source>
+        <translation>Promosi</translation>
+    </message>
+    <message>
+        <source>Record this team&apos;s Promote judgement on the selection (P)</source>
+        <translation>Catat penilaian Promosi tim ini pada pilihan (P)</translation>
+    </message>
+    <message>
+        <source>Protect</source>
+        <translation>Proteksi</translation>
+    </message>
+    <message>
+        <source>Record this team&apos;s Protect judgement on the selection (X)</source>
+        <translation>Catat penilaian Proteksi tim ini pada pilihan (X)</translation>
+    </message>
+    <message>
+        <source>Hand off to %1…</source>
+        <translation>Serahkan kepada %1…</translation>
+    </message>
+    <message>
+        <source>Queue:</source>
+        <translation>Antrean:</translation>
+    </message>
+</context>
+<context>
+    <name>UserPage</name>
+    <message>
+        <source>No team</source>
+        <translation>Tanpa tim</translation>
+    </message>
+    <message>
+        <source>Administrators change roles.</source>
+        <translation>Peran diubah oleh administrator.</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>Simpan</translation>
+    </message>
+    <message>
+        <source>Login</source>
+        <translation>Nama login</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Nama</translation>
+    </message>
+    <message>
+        <source>Role</source>
+        <translation>Peran</translation>
+    </message>
+    <message>
+        <source>Team</source>
+        <translation>Tim</translation>
+    </message>
+    <message>
+        <source>Saved.</source>
+        <translation>Tersimpan.</translation>
+    </message>
+</context>
+</TS>
