@@ -91,6 +91,12 @@ def _common(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens to standard error", **extra)
 
 
+FAULTS_HELP = (
+    "bad weather: a share of requests answered 429, 5xx or slowly, on every platform (0.2) or on some"
+    " (x=0.3,zendesk=0.5); repeatable"
+)
+
+
 def _demo_options(parser: argparse.ArgumentParser) -> None:
     """How the demo's sandbox plays (with --demo)."""
     group = parser.add_argument_group("demo (with --demo)")
@@ -98,7 +104,25 @@ def _demo_options(parser: argparse.ArgumentParser) -> None:
         "--scenario", action="append", default=[], help="a built-in scenario or a .toml file (repeatable; default: all)"
     )
     group.add_argument("--speed", type=float, help="scenario minutes per real minute in live mode (default 30)")
-    group.add_argument("--faults", type=float, default=0.0, metavar="RATE", help="share of requests answered 429/5xx")
+    group.add_argument("--faults", action="append", default=[], metavar="[PLATFORM=]RATE", help=FAULTS_HELP)
+
+
+def _fault_rates(specs: list[str]) -> dict[str, float]:
+    """``--faults 0.2`` (every platform) or ``--faults x=0.3,zendesk=0.5`` (repeatable) as
+    platform -> share; ``"*"`` stands for every platform."""
+    rates: dict[str, float] = {}
+    for spec in specs:
+        for part in spec.split(","):
+            name, sep, value = part.strip().rpartition("=")
+            try:
+                rate = float(value)
+            except ValueError:
+                wrong = part.strip()
+                raise CliError(f"--faults takes a share like 0.2 or PLATFORM=0.2, not {wrong!r}", code=2) from None
+            if not 0.0 <= rate <= 1.0:
+                raise CliError(f"--faults {part.strip()}: the share must be between 0 and 1", code=2)
+            rates[name.strip() if sep else "*"] = rate
+    return rates
 
 
 def _filter_args(parser: argparse.ArgumentParser) -> None:
@@ -135,9 +159,14 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     try:
         channel = Channel.parse(args.channel)
-        check_supported(channel)  # before the cache is opened: a refused import creates nothing
+        if channel is not Channel.LISTENING:
+            check_supported(channel)  # before the cache is opened: a refused import creates nothing
     except (ValueError, UnsupportedImport) as exc:
         raise CliError(str(exc), code=2) from None
+    if channel is Channel.LISTENING:
+        return _import_listening(args)
+    if args.map:
+        raise CliError("--map applies to --channel listening only", code=2)
     files = [Path(p).expanduser() for p in args.paths]
     cache = _open_cache(args)
     progress = _Progress(enabled=not args.quiet and sys.stderr.isatty())
@@ -177,6 +206,51 @@ def cmd_import(args: argparse.Namespace) -> int:
             f" {report.items_read - report.items_written} already up to date, {report.problems} unreadable."
         )
     nothing_read = report.items_read == 0 and (report.failed_files or report.problems)
+    return 1 if nothing_read else 0
+
+
+def _import_listening(args: argparse.Namespace) -> int:
+    """``import --channel listening``: listening-tool exports into an account per platform."""
+    from omniinbox.sync.listening import ListeningImportError, import_listening, parse_mapping
+
+    try:
+        mapping = parse_mapping(args.map)
+    except ListeningImportError as exc:
+        raise CliError(str(exc), code=2) from None
+    files = [Path(p).expanduser() for p in args.paths]
+    cache = _open_cache(args)
+    progress = _Progress(enabled=not args.quiet and sys.stderr.isatty())
+    try:
+        report = import_listening(
+            cache, files, mapping=mapping, prefix=args.account or "listening", on_page=progress.update
+        )
+    finally:
+        progress.close()
+        cache.close()
+    for reason in report.bad_rows[:10]:
+        print(f"omniinbox import: {reason}", file=sys.stderr)
+    if len(report.bad_rows) > 10:
+        print(f"omniinbox import: {len(report.bad_rows) - 10} more; see `omniinbox problems`", file=sys.stderr)
+    for reason in report.failed_files.values():
+        print(f"omniinbox import: {reason}", file=sys.stderr)
+    summary = {
+        "accounts": list(report.accounts),
+        "read": report.items_read,
+        "written": report.items_written,
+        "unchanged": report.items_read - report.items_written,
+        "duplicates": report.duplicates,
+        "bad_rows": report.refused,
+        "failed_files": report.failed_files,
+    }
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        print(
+            f"Imported {report.items_read} item(s) into {report.account}: {report.items_written} new or changed,"
+            f" {report.items_read - report.items_written} already up to date, {report.duplicates} duplicate(s)"
+            f" skipped, {report.refused} bad row(s) left out."
+        )
+    nothing_read = report.items_read == 0 and (report.failed_files or report.refused)
     return 1 if nothing_read else 0
 
 
@@ -476,21 +550,33 @@ def _start_demo(args: argparse.Namespace, cache: Cache, *, live: bool) -> Any:
     from omniinbox.sandbox.hub import DEFAULT_SCENARIOS
     from omniinbox.sandbox.scenario import ScenarioError
 
-    options: dict[str, Any] = {"live": live, "faults": getattr(args, "faults", 0.0) or 0.0}
+    options: dict[str, Any] = {"live": live, "faults": _fault_rates(getattr(args, "faults", []) or [])}
     if getattr(args, "speed", None):
         options["speed"] = args.speed
     try:
         return start_demo(cache, scenarios=getattr(args, "scenario", None) or DEFAULT_SCENARIOS, **options)
-    except (DemoRefused, ScenarioError) as exc:
+    except (DemoRefused, ScenarioError, ValueError) as exc:
         raise CliError(str(exc), code=2) from None
     except OSError as exc:
         raise CliError(f"the sandbox cannot start on loopback: {exc.strerror or exc}") from None
 
 
+def _fresh_demo_cache(args: argparse.Namespace) -> None:
+    from omniinbox.demo import DemoRefused, fresh_demo_cache
+
+    try:
+        fresh_demo_cache(_cache_path(args))
+    except DemoRefused as exc:
+        raise CliError(str(exc), code=2) from None
+    except CacheError as exc:
+        raise CliError(str(exc)) from None
+
+
 def cmd_sync_demo(args: argparse.Namespace) -> int:
-    """``sync --demo``: the sandbox in this process, the demo cache, the real sync engine."""
+    """``sync --demo``: the sandbox in this process, a fresh demo cache, the real sync engine."""
     from omniinbox.demo import items_per_channel
 
+    _fresh_demo_cache(args)
     with _open_cache(args) as cache:
         demo = _start_demo(args, cache, live=not args.once)
         if not args.json:
@@ -613,10 +699,13 @@ def cmd_sync(args: argparse.Namespace) -> int:
         return build_connector(account, store.get(account.secret_ref), rate=rate)
 
     with _open_cache(args) as cache:
-        accounts = [a for a in list_accounts(cache) if a.enabled and (not args.account or a.key in args.account)]
+        # Accounts filled by imports (mail files, saved answers, listening exports) have no
+        # connection (no secret): there is nothing to sync from them.
+        wanted = set(args.account)
+        accounts = [a for a in list_accounts(cache) if a.enabled and a.secret_ref and (not wanted or a.key in wanted)]
         if args.account and len(accounts) < len(set(args.account)):
             missing = sorted(set(args.account) - {a.key for a in accounts})
-            raise CliError(f"no enabled account {', '.join(missing)}", code=2)
+            raise CliError(f"no connected account {', '.join(missing)} (imported items have nothing to sync)", code=2)
         if not accounts:
             raise CliError("no accounts to sync: add one with omniinbox accounts add")
         failed = 0
@@ -708,7 +797,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox_serve(args: argparse.Namespace) -> int:
-    from omniinbox.sandbox.hub import DEFAULT_SCENARIOS, start_sandbox
+    from omniinbox.sandbox.hub import DEFAULT_SCENARIOS, apply_faults, start_sandbox
     from omniinbox.sandbox.scenario import ScenarioError
 
     try:
@@ -723,9 +812,11 @@ def cmd_sandbox_serve(args: argparse.Namespace) -> int:
         raise CliError(str(exc), code=2) from None
     except OSError as exc:
         raise CliError(f"the sandbox cannot listen on port {args.port}: {exc.strerror or exc}") from None
-    for emulation in sandbox.emulations:
-        if emulation.platform is not None:
-            sandbox.server.set_fault_rate(emulation.platform.name, args.faults)
+    try:
+        apply_faults(sandbox, _fault_rates(args.faults))
+    except ValueError as exc:
+        sandbox.stop()
+        raise CliError(str(exc), code=2) from None
     if args.json:
         print(
             json.dumps({"port": sandbox.server.port, "accounts": [dataclasses.asdict(a) for a in sandbox.accounts]}),
@@ -804,6 +895,7 @@ def _gui_demo(args: argparse.Namespace, run: Any) -> int:
     from omniinbox.sync.loop import SyncLoop
 
     path = _cache_path(args)
+    _fresh_demo_cache(args)
     with _open_cache(args) as cache:
         demo = _start_demo(args, cache, live=True)
     print(
@@ -835,9 +927,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--channel",
         required=True,
-        help=f"one of: {importable_channels()}; saved API answers are .json (one answer or a list) or .jsonl",
+        help=f"one of: {importable_channels()}, listening; saved API answers are .json (one answer or a list) or"
+        " .jsonl; listening-tool exports are .csv or .jsonl (docs/listening-import.md)",
     )
-    p.add_argument("--account", help="the account to file the items under (default: CHANNEL:import)")
+    p.add_argument(
+        "--account",
+        help="the account to file the items under (default: CHANNEL:import; with listening, the prefix of one"
+        " account per platform, default listening)",
+    )
+    p.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="COLUMN=FIELD",
+        help="listening only: read the export's COLUMN as FIELD (author, handle, followers, text, url, time,"
+        " platform); repeat for more",
+    )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("paths", nargs="+", metavar="PATH")
@@ -938,7 +1043,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--scenario", action="append", default=[], help="a built-in scenario or a .toml file (repeatable)")
     a.add_argument("--speed", type=float, default=60.0, help="scenario minutes per real minute (default 60)")
     a.add_argument("--all-at-once", action="store_true", help="release every scenario message at once")
-    a.add_argument("--faults", type=float, default=0.0, metavar="RATE", help="share of requests answered 429/5xx")
+    a.add_argument("--faults", action="append", default=[], metavar="[PLATFORM=]RATE", help=FAULTS_HELP)
     a.add_argument("--scale", type=int, default=0, metavar="N", help="add N generated messages (load and soak)")
     a.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one)")
     a.add_argument("--json", action="store_true", help="print the accounts as one JSON object")

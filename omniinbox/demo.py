@@ -6,22 +6,24 @@ personal accounts marked as such, each token in the keyring under a ``demo/`` na
 machine has no keyring, in memory for this session, which :attr:`Demo.secrets_note` says). From
 then on the real parts do the work: connectors, the sync engine, the outbox, the cache.
 
-The sandbox starts afresh on every run, on a new port and with new tokens, so each demo account
-is pointed at it again and its cursors are reset; items already in the demo cache stay, and reading
-them again changes nothing. The demo cache (``paths.default_cache(demo=True)``) never holds real
-accounts, and real caches never hold demo ones.
+The sandbox starts afresh on every run, on a new port, with new tokens and the scenarios from
+their first minute, so :func:`fresh_demo_cache` empties the demo cache first (a platform's ids
+and times are its own; yesterday's run of the sandbox is another platform). The demo cache
+(``paths.default_cache(demo=True)``) never holds real accounts, and real caches never hold demo
+ones.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from omniinbox.connectors.base import Connector
 from omniinbox.connectors.http import RateControl
 from omniinbox.connectors.registry import build_connector
 from omniinbox.core import Account, Channel, OwnerKind
-from omniinbox.sandbox.hub import DEFAULT_SCENARIOS, Sandbox, start_sandbox
+from omniinbox.sandbox.hub import DEFAULT_SCENARIOS, Sandbox, apply_faults, start_sandbox
 from omniinbox.sandbox.scenario import Scenario
 from omniinbox.secrets import SecretStore, SecretsUnavailable
 from omniinbox.store.accounts import UnknownAccount, add_account, list_accounts, reconnect_account
@@ -58,6 +60,26 @@ class Demo:
         self.sandbox.stop()
 
 
+def fresh_demo_cache(path: Path) -> None:
+    """Remove the demo cache at ``path`` (with its WAL files and backups) so a new demo run starts
+    empty, after making sure it is one: a cache holding real accounts is refused, untouched."""
+    if not path.exists():
+        return
+    with Cache.open(path) as cache:
+        _refuse_real_accounts(cache)
+    for leftover in [path, *path.parent.glob(path.name + "-*"), *path.parent.glob(path.name + ".backup-*")]:
+        leftover.unlink(missing_ok=True)
+
+
+def _refuse_real_accounts(cache: Cache) -> None:
+    real = [a.key for a in list_accounts(cache) if a.secret_ref and not a.secret_ref.startswith(DEMO_REF_PREFIX)]
+    if real:
+        raise DemoRefused(
+            f"{cache.path} holds real accounts ({', '.join(real[:3])}{'...' if len(real) > 3 else ''}); the demo"
+            " runs only on a cache of its own (leave out --cache to use the demo cache)"
+        )
+
+
 def demo_secrets() -> tuple[SecretStore, str]:
     """The system keyring when there is one; otherwise memory, said plainly."""
     try:
@@ -78,18 +100,13 @@ def start_demo(
     live: bool = True,
     speed: float = LIVE_SPEED,
     head_start: float = HEAD_START,
-    faults: float = 0.0,
+    faults: Mapping[str, float] | float = 0.0,
     scale: int = 0,
     platforms: Sequence[str] | None = None,
     secrets: SecretStore | None = None,
 ) -> Demo:
     """Start the sandbox and connect ``cache`` (the demo cache) to every account it offers."""
-    real = [a.key for a in list_accounts(cache) if a.secret_ref and not a.secret_ref.startswith(DEMO_REF_PREFIX)]
-    if real:
-        raise DemoRefused(
-            f"{cache.path} holds real accounts ({', '.join(real[:3])}{'...' if len(real) > 3 else ''}); the demo"
-            " runs only on a cache of its own (leave out --cache to use the demo cache)"
-        )
+    _refuse_real_accounts(cache)
     if secrets is None:
         store, note = demo_secrets()
     else:
@@ -99,9 +116,7 @@ def start_demo(
     )
     try:
         if faults:
-            for emulation in sandbox.emulations:
-                if emulation.platform is not None:
-                    sandbox.server.set_fault_rate(emulation.platform.name, faults)
+            apply_faults(sandbox, faults if isinstance(faults, Mapping) else {"*": faults})
         accounts = []
         for offered in sandbox.accounts:
             ref = DEMO_REF_PREFIX + offered.key

@@ -84,7 +84,7 @@ def test_wrong_credentials_are_refused_before_anything_is_stored(
     ("args", "message"),
     [
         (["accounts", "add", "myspace", "x", "--secret-stdin"], "unknown channel 'myspace'"),
-        (["accounts", "add", "x", "inst", "--secret-stdin"], "x accounts cannot be connected in this version"),
+        (["accounts", "add", "whatsapp", "w", "--secret-stdin"], "whatsapp accounts cannot be connected"),
         (["accounts", "add", "zendesk", "z", "--secret-stdin"], "zendesk accounts need --url"),
         (["accounts", "add", "zendesk", "z", "--url", "https://a.zendesk.com", "--setting", "colour=red"],
          "unknown setting(s) for zendesk: colour"),

@@ -66,10 +66,14 @@ def test_headless_demo_sync_fills_the_demo_cache_with_every_channel(
     assert demo_cache.exists()
     assert not (data_home / "OmniInbox" / "cache.sqlite").exists()  # the real cache was never made
 
-    # A second run adds nothing: the sandbox starts afresh, the cursors are reset, the items are the same.
+    # A second run starts afresh (the sandbox is a new platform each time), with the same counts.
+    with Cache.open(demo_cache) as cache:
+        add_note_marker = cache.conn.execute("SELECT count(*) FROM items").fetchone()[0]
     code, out, err = _run(capsys, "sync", "--demo", "--once", "--json")
     assert code == 0, err
     assert json.loads(out.splitlines()[-1])["items_per_channel"] == per_channel
+    with Cache.open(demo_cache) as cache:
+        assert cache.conn.execute("SELECT count(*) FROM items").fetchone()[0] == add_note_marker
 
     # The headless commands act on the demo cache with --demo.
     code, out, _ = _run(capsys, "stats", "--demo", "--json")

@@ -62,8 +62,10 @@ def conversation_info(conversation: Mapping[str, Any]) -> ConversationInfo:
     return ConversationInfo(str(conversation["id"]), ItemKind.DM, "", STATUS.get(str(conversation.get("status"))))
 
 
-def message_item(message: Mapping[str, Any], base: str, account: str) -> Item | None:
-    """One message; ``None`` for activity messages."""
+def message_item(message: Mapping[str, Any], base: str, account: str, inbox_channel: str = "") -> Item | None:
+    """One message; ``None`` for activity messages. ``inbox_channel`` (the conversation's
+    ``meta.channel``, e.g. ``Channel::Whatsapp``) is kept with the message, so the reply rules know
+    a WhatsApp conversation's 24-hour window applies."""
     kind = message.get("message_type")
     if kind == ACTIVITY or kind == "activity":
         return None
@@ -90,7 +92,7 @@ def message_item(message: Mapping[str, Any], base: str, account: str) -> Item | 
         direction=Direction.INBOUND if incoming else Direction.OUTBOUND,
         permalink=f"{base}/app/accounts/{account}/conversations/{conversation}",
         visibility=Visibility.PRIVATE if message.get("private") else Visibility.PUBLIC,
-        raw=message,
+        raw={**message, "channel": inbox_channel} if inbox_channel else message,
     )
 
 
@@ -162,7 +164,8 @@ class ChatwootConnector:
                 break
             newest = max(newest, activity)
             page.conversations.append(conversation_info(conversation))
-            self._read_messages(conversation["id"], since, page)
+            meta = conversation.get("meta") if isinstance(conversation.get("meta"), Mapping) else {}
+            self._read_messages(conversation["id"], since, page, str(meta.get("channel") or ""))
         if reached_old:
             page.next_cursor = json.dumps({"since": newest, "page": 1})
         else:
@@ -170,7 +173,7 @@ class ChatwootConnector:
             page.next_cursor = json.dumps({"since": since, "page": int(state["page"]) + 1, "newest": newest})
         return page
 
-    def _read_messages(self, conversation_id: Any, since: int, page: Page) -> None:
+    def _read_messages(self, conversation_id: Any, since: int, page: Page, inbox_channel: str = "") -> None:
         params: dict[str, Any] = {}
         while True:
             messages = _payload(
@@ -181,7 +184,7 @@ class ChatwootConnector:
             oldest = None
             for message in messages:
                 try:
-                    item = message_item(message, self.base, self.account)
+                    item = message_item(message, self.base, self.account, inbox_channel)
                 except (KeyError, ValueError, TypeError) as exc:
                     page.problems.append(SyncProblem(f"conversation {conversation_id}: message: {exc}"))
                     continue

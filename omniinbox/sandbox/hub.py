@@ -9,7 +9,7 @@ and being named in :data:`EMULATIONS`.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from omniinbox.sandbox.emulation import Emulation, SandboxAccount
@@ -17,7 +17,7 @@ from omniinbox.sandbox.player import ScenarioPlayer, load_events
 from omniinbox.sandbox.scenario import Scenario, scenario_named
 from omniinbox.sandbox.server import SandboxServer
 
-__all__ = ["DEFAULT_SCENARIOS", "EMULATIONS", "Sandbox", "SandboxAccount", "start_sandbox"]
+__all__ = ["DEFAULT_SCENARIOS", "EMULATIONS", "Sandbox", "SandboxAccount", "apply_faults", "start_sandbox"]
 
 DEFAULT_SCENARIOS = ("routine-day", "viral-outage", "good-news")
 
@@ -65,6 +65,19 @@ class Sandbox:
         for emulation in self.emulations:
             if emulation.stop is not None:
                 emulation.stop()
+
+
+def apply_faults(sandbox: Sandbox, rates: Mapping[str, float]) -> None:
+    """Bad weather on demand: ``rates`` maps a platform name (``"*"``: every one) to the share of
+    its requests answered 429, 5xx or slowly. Unknown names are refused, naming the known ones."""
+    names = [e.platform.name for e in sandbox.emulations if e.platform is not None]
+    unknown = sorted(set(rates) - {*names, "*"})
+    if unknown:
+        raise ValueError(f"no emulated platform {', '.join(unknown)}; known: {', '.join(names)}")
+    for name in names:
+        rate = rates.get(name, rates.get("*"))
+        if rate is not None:
+            sandbox.server.set_fault_rate(name, rate)
 
 
 def start_sandbox(

@@ -200,7 +200,7 @@ class SandboxServer:
             self._faults.append(fault)
 
     def set_fault_rate(self, platform: str, rate: float) -> None:
-        """A share (0..1) of the platform's requests answer 503 or 429 at random."""
+        """A share (0..1) of the platform's requests answer 429, 503 or 500, or answer slowly, at random."""
         with self._lock:
             self._fault_rates[platform] = max(0.0, min(rate, 1.0))
 
@@ -214,7 +214,9 @@ class SandboxServer:
                     return fault
             rate = self._fault_rates.get(platform, 0.0)
             if rate and self._rng.random() < rate:
-                status = self._rng.choice((429, 503, 500))
+                status = self._rng.choice((429, 503, 500, 0))
+                if status == 0:  # slow: the platform answers, late (a few seconds, within a client's timeout)
+                    return Fault(method, re.compile(""), 0, delay=self._rng.uniform(1.0, 4.0))
                 return Fault(method, re.compile(""), status, {"Retry-After": "1"} if status != 500 else {})
         return None
 

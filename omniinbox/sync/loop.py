@@ -119,7 +119,7 @@ class SyncLoop:
             for account in list_accounts(cache):
                 if self._stop.is_set():
                     break
-                if not account.enabled or not self._wanted(account):
+                if not account.enabled or not account.secret_ref or not self._wanted(account):  # imports: no connection
                     continue
                 read = engine.sync_account(account)
                 sent = sender.send_due(account_ids=(account.id,))

@@ -266,7 +266,13 @@ class ConversationPane(QWidget):
             self.thread_view.setCurrentIndex(index)
             if first_time:
                 self.thread_view.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
-        self.composer.set_target(f.channel, leader=f.is_leader_account, account=f.account_name)
+        self.composer.set_target(
+            f.channel,
+            leader=f.is_leader_account,
+            account=f.account_name,
+            kind=f.kind,
+            last_customer_at=from_millis(f.last_inbound_at),
+        )
         self.composer.set_canned(data.canned)
         self.composer.set_outbox(data.outbox)
         self.notes.set_records(data.notes)
