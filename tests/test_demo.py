@@ -22,6 +22,7 @@ from omniinbox.store.cache import Cache
 from omniinbox.sync.loop import SyncLoop
 
 CONTACT_CENTER = {"zendesk", "freshdesk", "zammad", "chatwoot"}
+SOCIAL = {"x", "facebook", "instagram", "youtube", "mastodon", "telegram"}
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -87,8 +88,13 @@ def test_headless_demo_sync_fills_the_demo_cache_with_every_channel(
     code, out, err = _run(capsys, "issues", "--demo", "--json")
     assert code == 0, err
     issues = [json.loads(line) for line in out.splitlines()]
-    # The viral scenario's outage reached public interest on the contact center's channels alone.
-    assert any(i["level"] == 3 and "sukalayan" in i["title"] for i in issues), issues
+    # The viral scenario: one subject (the SukaLayan outage) arriving on several platforms and as
+    # tickets, chats and mail, grouped into one issue that reached public interest: must answer.
+    outage = next(i for i in issues if "sukalayan" in i["title"])
+    assert outage["level"] == 3 and outage["must_answer"] and outage["deadline"], outage
+    channels = set(outage["channel_names"])
+    assert len(channels & SOCIAL) >= 3 and len(channels & (CONTACT_CENTER | {"email"})) >= 3, channels
+    assert issues[0]["id"] == outage["id"]  # must-answer first
 
 
 def test_the_demo_summary_in_words(data_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -200,6 +206,22 @@ def test_scenario_files_name_a_clear_error(tmp_path: Path, capsys: pytest.Captur
     code, _, err = _run(capsys, "sync", "--demo", "--once", "--scenario", str(bad), "--cache", str(tmp_path / "c"))
     assert code == 2
     assert "bad.toml" in err and "Traceback" not in err
+
+
+def test_bad_weather_per_platform(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--faults on one platform: its answers include 429s, 5xx and slow ones; the sync rides them
+    out (or stops the stream saying why) and the other platforms are untouched."""
+    code, out, err = _run(capsys, "sync", "--demo", "--once", "--json", "--scenario", "good-news",
+                          "--faults", "zammad=0.3", "--cache", str(tmp_path / "f.sqlite"))  # fmt: skip
+    assert code in (0, 1), err
+    assert "Traceback" not in err
+    lines = [json.loads(line) for line in out.splitlines()]
+    others = [line for line in lines[:-1] if line["channel"] != "zammad"]
+    assert others and all(not line["stopped"] for line in others)
+    code, _, err = _run(capsys, "sync", "--demo", "--once", "--faults", "myspace=0.5", "--cache", str(tmp_path / "g"))
+    assert code == 2 and "no emulated platform myspace" in err
+    code, _, err = _run(capsys, "sync", "--demo", "--once", "--faults", "2", "--cache", str(tmp_path / "h"))
+    assert code == 2 and "between 0 and 1" in err
 
 
 def test_stdin_is_not_read_by_the_demo(monkeypatch: pytest.MonkeyPatch, data_home: Path) -> None:
