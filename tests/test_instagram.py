@@ -146,9 +146,9 @@ def test_both_accounts_sync_and_replies_arrive_once_then_only_changes(cache: Cac
     handles = {r[0] for r in cache.conn.execute("SELECT author_handle FROM items WHERE kind = 'comment'")}
     assert len(handles) > 10 and all(h.startswith("@") and " " not in h for h in handles)
     inst = accounts[0]
-    comment_id, conv, comment_ext = cache.conn.execute(
-        "SELECT id, conversation_id, external_id FROM items WHERE kind = 'comment' AND account_id = ? ORDER BY id"
-        " LIMIT 1",
+    comment_id, conv, comment_ext, conv_ext = cache.conn.execute(
+        "SELECT i.id, i.conversation_id, i.external_id, c.external_id FROM items i JOIN conversations c"
+        " ON c.id = i.conversation_id WHERE i.kind = 'comment' AND i.account_id = ? ORDER BY i.id LIMIT 1",
         (inst.id,),  # type: ignore[attr-defined]
     ).fetchone()
     outbox.enqueue(
@@ -163,10 +163,11 @@ def test_both_accounts_sync_and_replies_arrive_once_then_only_changes(cache: Cac
     (entry,) = outbox.entries(cache)
     assert entry.state is OutboxState.SENT, entry.last_error
     assert site.server.count("POST", rf"/{comment_ext}/replies$") == 1
-    comment_reads = site.server.count("GET", r"/comments$")
+    seen = len(site.server.requests)
     for account in accounts:
         assert engine.sync_account(account).ok  # type: ignore[arg-type]
-    assert site.server.count("GET", r"/comments$") == comment_reads + 1  # only the medium that changed
+    lookups = [r.query["ids"][0] for r in site.server.requests[seen:] if r.method == "GET" and "ids" in r.query]
+    assert lookups == [conv_ext]  # only the medium whose comment count moved was read again
     rows = cache.conn.execute(
         "SELECT kind, direction, parent_external_id, author_handle FROM items WHERE text = ?",
         ("Halo kak, silakan cek DM ya",),
@@ -230,10 +231,14 @@ def test_bad_weather_and_a_bad_token(cache: Cache, site: _Site, caplog: pytest.L
     account = _add(cache, info)
     site.server.inject("GET", "/instagram/", status=429, headers={"Retry-After": "0"})
     for status in (500, 502, 503):
-        site.server.inject("GET", r"/comments$", status=status, headers={"Retry-After": "0"} if status == 503 else {})
+        site.server.inject("GET", "/instagram/v", status=status, headers={"Retry-After": "0"} if status == 503 else {})
     report = SyncEngine(cache, lambda _a: site.connector(info)).sync_account(account)  # type: ignore[arg-type]
     assert report.ok, report.streams
     assert cache.conn.execute("SELECT count(*) - count(DISTINCT external_id) FROM items").fetchone() == (0,)
+    assert {429, 500, 502, 503} <= {r.status for r in site.server.requests}
+    assert cache.conn.execute("SELECT count(*) FROM items").fetchone()[0] == len(
+        [o for o in site.platform.model().objects.values() if o.account.id == "ig-inst"]
+    )
     site.server.inject(
         "GET",
         "/media$",

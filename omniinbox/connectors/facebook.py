@@ -85,11 +85,19 @@ HUMAN_AGENT_WINDOW = timedelta(days=7)
 MESSENGER_TEXT_LIMIT = 2000
 COMMENT_TEXT_LIMIT = 8000
 
-POST_FIELDS = (
-    "id,message,story,created_time,updated_time,permalink_url,from{id,name},status_type,shares,"
-    "comments.summary(true).limit(0),reactions.summary(true).limit(0)"
-)
 COMMENT_FIELDS = "id,message,created_time,from{id,name},parent{id},comment_count,like_count,permalink_url,attachment"
+INLINE_COMMENTS = 25  # the newest comments of each post come with the feed; more are paged through its edge
+
+
+def post_fields(since: int) -> str:
+    """The feed's fields: the post, its reaction count, and its newest comments since ``since``."""
+    return (
+        "id,message,story,created_time,updated_time,permalink_url,from{id,name},status_type,shares,"
+        "reactions.summary(true).limit(0),comments.filter(stream).order(reverse_chronological)"
+        f".since({since}).summary(true).limit({INLINE_COMMENTS}){{{COMMENT_FIELDS}}}"
+    )
+
+
 CONVERSATION_FIELDS = "id,updated_time,link,snippet,message_count,unread_count"
 MESSAGE_FIELDS = "id,message,from,to,created_time,attachments"
 
@@ -565,7 +573,7 @@ class FacebookConnector:
     def _fetch_comments(self, state: Mapping[str, Any]) -> Page:
         since, start, newest = self._pass(state)
         params: dict[str, Any] = {
-            "fields": POST_FIELDS,
+            "fields": post_fields(since),
             "limit": self.posts_per_page,
             "since": int(self.since.timestamp()),
         }
@@ -591,7 +599,9 @@ class FacebookConnector:
             page.items.append(item)
             page.conversations.append(ConversationInfo(item.external_id, ItemKind.POST))
             newest = max(newest, int(item.created_at.timestamp()))
-            newest = max(newest, self._read_comments(item.external_id, since, page))
+            inline = post.get("comments")
+            first = inline if isinstance(inline, Mapping) and isinstance(inline.get("data"), list) else None
+            newest = max(newest, self._read_comments(item.external_id, since, page, first))
         after = next_after(body)
         if after and posts:
             page.has_more = True
@@ -600,8 +610,9 @@ class FacebookConnector:
             page.next_cursor = json.dumps({"since": watermark_after(start, newest, since)})
         return page
 
-    def _read_comments(self, post_id: str, since: int, page: Page) -> int:
-        """Comments of one post created since ``since``, newest first; the newest time seen."""
+    def _read_comments(self, post_id: str, since: int, page: Page, first: Mapping[str, Any] | None = None) -> int:
+        """Comments of one post created since ``since``, newest first, starting with ``first``
+        (those that came with the feed) when given; the newest time seen."""
         newest = since
         params: dict[str, Any] = {
             "fields": COMMENT_FIELDS,
@@ -610,8 +621,10 @@ class FacebookConnector:
             "since": since,
             "limit": 100,
         }
+        body = first
         while True:
-            body = self.graph.get(f"{post_id}/comments", params)
+            if body is None:
+                body = self.graph.get(f"{post_id}/comments", params)
             comments = body.get("data")
             if not isinstance(comments, list):
                 raise ConnectorBug(f"the comments of post {post_id} answered without a 'data' list")
@@ -640,6 +653,7 @@ class FacebookConnector:
             if reached_old or not after or not comments:
                 return newest
             params = {**params, "after": after}
+            body = None
 
     def _fetch_messages(self, state: Mapping[str, Any]) -> Page:
         since, start, newest = self._pass(state)

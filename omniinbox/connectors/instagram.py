@@ -5,7 +5,8 @@ Reading walks the account's media (``GET /{ig-user-id}/media``, newest first, cu
 to the account's ``since`` date. Instagram media have no "last updated" time, so the stream's
 position remembers each medium's ``comments_count`` (which counts replies too): a medium whose
 count did not change is left alone, the comments of the others are read again
-(``GET /{media-id}/comments`` with the replies expanded: ``replies{...}``; more replies than the
+(the first page of each with a multi-id lookup, ``GET /?ids=a,b,...&fields=comments{...}``, then
+``GET /{media-id}/comments``; replies come expanded, ``replies{...}``, and more replies than the
 expansion holds are paged through ``/{comment-id}/replies``). A medium is one conversation and
 an item itself (the account's own post); comments hang under the medium, replies under their
 comment. Comments written by the account itself are outbound. Commenters are known by
@@ -69,6 +70,8 @@ MEDIA_FIELDS = "id,caption,timestamp,comments_count,like_count,permalink,usernam
 _COMMENT = "id,text,timestamp,username,like_count,from{id,username},parent_id"
 COMMENT_FIELDS = f"{_COMMENT},replies{{{_COMMENT}}}"
 COMMENT_TEXT_LIMIT = 2200
+COMMENTS_PER_PAGE = 50
+LOOKUP_IDS = 50  # Graph reads at most 50 ids in one ?ids= request
 _EDGE_LINK = re.compile(r"/(?P<id>\d+)/(?P<edge>comments|replies)")
 
 
@@ -261,6 +264,7 @@ class InstagramConnector:
         page = Page()
         floor = self.since.timestamp()
         reached_floor = False
+        changed: list[str] = []
         for n, media in enumerate(media_list):
             if not isinstance(media, Mapping) or not media.get("id"):
                 page.problems.append(SyncProblem(f"media entry {n} has no id"))
@@ -281,8 +285,10 @@ class InstagramConnector:
             page.items.append(item)
             page.conversations.append(ConversationInfo(media_id, ItemKind.POST))
             if count:
-                self._read_comments(media_id, page)
+                changed.append(media_id)
             counts[media_id] = count
+        for start in range(0, len(changed), LOOKUP_IDS):
+            self._read_comments_of(changed[start : start + LOOKUP_IDS], page)
         after = next_after(body)
         position: dict[str, Any] = {"counts": counts}
         if after and media_list and not reached_floor:
@@ -291,10 +297,23 @@ class InstagramConnector:
         page.next_cursor = json.dumps(position, separators=(",", ":"))
         return page
 
-    def _read_comments(self, media_id: str, page: Page) -> None:
-        params: dict[str, Any] = {"fields": COMMENT_FIELDS, "limit": 50}
+    def _read_comments_of(self, media_ids: list[str], page: Page) -> None:
+        """The comments of several media: the first page of each in one multi-id lookup (an
+        object keyed by id), further pages through each medium's edge."""
+        fields = f"comments.limit({COMMENTS_PER_PAGE}){{{COMMENT_FIELDS}}}"
+        found = self.graph.get("", {"ids": ",".join(media_ids), "fields": fields})
+        for media_id in media_ids:
+            entry = found.get(media_id)
+            inline = entry.get("comments") if isinstance(entry, Mapping) else None
+            first = inline if isinstance(inline, Mapping) and isinstance(inline.get("data"), list) else None
+            self._read_comments(media_id, page, first)
+
+    def _read_comments(self, media_id: str, page: Page, first: Mapping[str, Any] | None = None) -> None:
+        params: dict[str, Any] = {"fields": COMMENT_FIELDS, "limit": COMMENTS_PER_PAGE}
+        body = first
         while True:
-            body = self.graph.get(f"{media_id}/comments", params)
+            if body is None:
+                body = self.graph.get(f"{media_id}/comments", params)
             comments = body.get("data")
             if not isinstance(comments, list):
                 raise ConnectorBug(f"the comments of media {media_id} answered without a 'data' list")
@@ -318,6 +337,7 @@ class InstagramConnector:
             if not after or not comments:
                 return
             params = {**params, "after": after}
+            body = None
 
     def _add_replies(self, comment: Mapping[str, Any], media_id: str, comment_id: str, page: Page) -> None:
         replies = comment.get("replies")

@@ -79,24 +79,42 @@ def unknown_object(object_id: str) -> HttpError:
     )
 
 
-def requested_fields(value: str | None, default: Sequence[str]) -> set[str]:
-    """The top-level field names of a ``fields`` parameter (``a,b{c,d},e.summary(true).limit(0)``)."""
-    if not value:
-        return set(default) | {"id"}
-    names, depth, part = set(), 0, ""
+def _top_parts(value: str) -> list[str]:
+    """The top-level parts of a ``fields`` parameter (``a,b{c,d},e.summary(true).limit(0)``)."""
+    parts, depth, part = [], 0, ""
     for ch in value + ",":
         if ch in "{(":
             depth += 1
         elif ch in "})":
             depth -= 1
         if ch == "," and depth == 0:
-            match = re.match(r"\s*([a-z_]+)", part)
-            if match:
-                names.add(match.group(1))
+            parts.append(part.strip())
             part = ""
         else:
             part += ch
+    return [p for p in parts if p]
+
+
+def requested_fields(value: str | None, default: Sequence[str]) -> set[str]:
+    """The top-level field names of a ``fields`` parameter."""
+    if not value:
+        return set(default) | {"id"}
+    names = {m.group(1) for p in _top_parts(value) if (m := re.match(r"([a-z_]+)", p))}
     return names | {"id"}
+
+
+def expansion(value: str | None, name: str) -> dict[str, str] | None:
+    """The modifiers and inner fields of an edge expanded in ``fields``
+    (``comments.filter(stream).limit(25){id,message}`` -> ``{"filter": "stream", "limit": "25",
+    "fields": "id,message"}``); None when the edge is not asked for."""
+    for part in _top_parts(value or ""):
+        if not re.match(rf"{name}(?![a-z_])", part):
+            continue
+        head, _, inner = part.partition("{")
+        found = dict(re.findall(r"\.([a-z_]+)\(([^)]*)\)", head))
+        found["fields"] = inner[: inner.rfind("}")] if inner else ""
+        return found
+    return None
 
 
 def select(record: Mapping[str, Any], names: set[str]) -> dict[str, Any]:
@@ -232,14 +250,16 @@ class GraphPlatform(Platform):
     def paged(
         self,
         request: Request,
-        rows: Sequence[dict[str, Any]],
+        rows: Sequence[Any],
         *,
         default_limit: int = 25,
         max_limit: int = 100,
         cursors_on_last: bool = True,
+        render: Callable[[Any], dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         """``{"data": [...], "paging": {...}}`` for ``rows`` with Graph's cursor paging: ``after``
-        and ``before`` cursors, ``next`` only when there is more, ``previous`` after the first page."""
+        and ``before`` cursors, ``next`` only when there is more, ``previous`` after the first page.
+        ``render`` turns the rows of the page (only those) into records."""
         limit = self.int_param(request, "limit") or default_limit
         limit = max(1, min(limit, max_limit))
         after, before = request.arg("after"), request.arg("before")
@@ -250,6 +270,8 @@ class GraphPlatform(Platform):
         else:
             start = 0
         chunk = list(rows[start : start + limit])
+        if render is not None:
+            chunk = [render(row) for row in chunk]
         body: dict[str, Any] = {"data": chunk}
         more = start + limit < len(rows)
         if not chunk and not more:
@@ -547,18 +569,41 @@ class FacebookPlatform(GraphPlatform):
         model = self.model()
         since, until = self.int_param(request, "since"), self.int_param(request, "until")
         names = requested_fields(request.arg("fields"), ("message", "created_time"))
-        rows = []
+        inline = expansion(request.arg("fields"), "comments")
+        chosen = []
         for post_id in model.posts.get(account_id, []):
             post = model.objects[post_id]
             if request.params["edge"] == "posts" and self._who(post.released, post.account)["id"] != page_id:
                 continue
             if (since is not None and post.updated < since) or (until is not None and post.updated > until):
                 continue
-            rows.append(select(self._render_post(post, model.objects), names))
-        return Response(body=self.paged(request, rows))
+            chosen.append(post)
+
+        def render(post: GraphObject) -> dict[str, Any]:
+            row = select(self._render_post(post, model.objects), names)
+            if inline is not None:
+                query = {k: [v] for k, v in inline.items() if v}
+                if "summary" in query:
+                    query["summary"] = ["true" if query["summary"][0] in ("true", "1", "total_count") else "false"]
+                query["access_token"] = [self.token_of(request)]
+                version = request.params["version"]
+                edge = Request(
+                    "GET",
+                    f"/{version}/{post.id}/comments",
+                    query,
+                    request.headers,
+                    b"",
+                    {"version": version, "id": post.id},
+                )
+                row["comments"] = self._comment_edge(post, edge)
+            return row
+
+        return Response(body=self.paged(request, chosen, render=render))
 
     def comments(self, request: Request) -> Response:
-        target = self._object(request, ("post", "comment"))
+        return Response(body=self._comment_edge(self._object(request, ("post", "comment")), request))
+
+    def _comment_edge(self, target: GraphObject, request: Request) -> dict[str, Any]:
         model = self.model()
         stream = target.kind == "post" and request.arg("filter") == "stream"
         chosen = [model.objects[c] for c in target.children]
@@ -572,12 +617,14 @@ class FacebookPlatform(GraphPlatform):
                 100, "(#100) order must be one of the following values: chronological, reverse_chronological"
             )
         chosen.sort(key=lambda c: (c.created, c.id), reverse=order == "reverse_chronological")
-        names = requested_fields(request.arg("fields"), ("created_time", "from", "message"))
-        rows = [select(self._render_comment(c, model.objects), names) for c in chosen]
-        body = self.paged(request, rows)
+        if request.arg("limit") == "0":
+            body: dict[str, Any] = {"data": []}
+        else:
+            names = requested_fields(request.arg("fields"), ("created_time", "from", "message"))
+            body = self.paged(request, [select(self._render_comment(c, model.objects), names) for c in chosen])
         if request.arg("summary") in ("1", "true"):
             body["summary"] = {"order": order, "total_count": len(chosen), "can_comment": True}
-        return Response(body=body)
+        return body
 
     def post_comment(self, request: Request) -> Response:
         target = self._object(request, ("post", "comment"))

@@ -6,6 +6,8 @@ Instagram connector reads and writes, in the shapes recorded from real accounts 
   ``/{media-id}``, ``/{comment-id}`` lookups
 * ``GET  /{version}/{ig-user-id}/media`` (newest first; ``caption, timestamp, comments_count``
   counting replies too, ``like_count, permalink, username, media_type``)
+* ``GET  /{version}/?ids=a,b&fields=...`` (a multi-id lookup, keyed by id; ``comments{...}``
+  expanded on media)
 * ``GET  /{version}/{media-id}/comments`` (top-level comments, newest first; ``replies{...}``
   expands up to 25 replies with a ``next`` link when there are more) and
   ``/{comment-id}/replies`` (oldest first)
@@ -31,6 +33,7 @@ from omniinbox.sandbox.facebook import (
     GraphPlatform,
     by_owner,
     encode_cursor,
+    expansion,
     graph_error,
     requested_fields,
     select,
@@ -62,6 +65,7 @@ class InstagramPlatform(GraphPlatform):
         self.users = {account_id: user_id for account_id, (user_id, _) in users.items()}
         self.user_accounts = {user_id: account_id for account_id, user_id in self.users.items()}
         self._model: tuple[object, _Model] | None = None
+        self.graph_route("GET", r"/?", self.lookup_ids)
         self.graph_route("GET", r"/(?P<id>\d+)", self.lookup)
         self.graph_route("GET", r"/(?P<id>\d+)/media", self.media)
         self.graph_route("GET", r"/(?P<id>\d+)/comments", self.comments)
@@ -226,8 +230,49 @@ class InstagramPlatform(GraphPlatform):
                 paging["cursors"].pop("before", None)
         return body
 
+    def lookup_ids(self, request: Request) -> Response:
+        """``GET /?ids=a,b&fields=...``: an object keyed by id (media, with ``comments{...}``
+        expanded when asked, or comments)."""
+        ids = [i for i in (request.arg("ids") or "").split(",") if i]
+        if not ids or len(ids) > 50:
+            raise graph_error(100, "(#100) ids must name between 1 and 50 objects")
+        fields = request.arg("fields")
+        names = requested_fields(fields, ("id",))
+        inline = expansion(fields, "comments")
+        model = self.model()
+        found: dict[str, Any] = {}
+        for object_id in ids:
+            item = model.objects.get(object_id)
+            if (
+                item is None
+                or item.kind not in ("media", "comment")
+                or self.users.get(item.account.id) != self.owner(request)
+            ):
+                raise unknown_object(object_id)
+            if item.kind == "comment":
+                found[object_id] = self._render_comment(item, names, None, request)
+                continue
+            record = select(self._render_media(item, model.objects), names)
+            if inline is not None:
+                query = {k: [v] for k, v in inline.items() if v}
+                query["access_token"] = [self.token_of(request)]
+                version = request.params["version"]
+                edge = Request(
+                    "GET",
+                    f"/{version}/{item.id}/comments",
+                    query,
+                    request.headers,
+                    b"",
+                    {"version": version, "id": item.id},
+                )
+                record["comments"] = self._comments_body(item, edge)
+            found[object_id] = record
+        return Response(body=found)
+
     def comments(self, request: Request) -> Response:
-        media = self._object(request, "media")
+        return Response(body=self._comments_body(self._object(request, "media"), request))
+
+    def _comments_body(self, media: GraphObject, request: Request) -> dict[str, Any]:
         objects = self.model().objects
         fields = request.arg("fields") or ""
         names = requested_fields(fields, ("timestamp", "text"))
@@ -237,7 +282,7 @@ class InstagramPlatform(GraphPlatform):
             reply_names = requested_fields(inner, ("timestamp", "text"))
         chosen = sorted((objects[c] for c in media.children), key=lambda c: (c.created, c.id), reverse=True)
         rows = [self._render_comment(c, names, reply_names, request) for c in chosen]
-        return Response(body=self._ig_paged(request, rows))
+        return self._ig_paged(request, rows)
 
     def replies(self, request: Request) -> Response:
         comment = self._object(request, "comment")
