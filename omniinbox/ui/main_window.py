@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QSplitter,
+    QStackedWidget,
     QTabWidget,
     QToolBar,
     QWidget,
@@ -27,9 +28,10 @@ from omniinbox.ui import format as fmt
 from omniinbox.ui.conversation_pane import ConversationPane
 from omniinbox.ui.item_actions import ItemActions
 from omniinbox.ui.list_panel import ListPanel, TeamPanel
+from omniinbox.ui.radar import RadarPage
 from omniinbox.ui.settings_dialog import SettingsDialog
 from omniinbox.ui.shortcuts import Shortcuts, ShortcutSheet
-from omniinbox.ui.sidebar import Sidebar
+from omniinbox.ui.sidebar import RADAR_KEY, Sidebar
 from omniinbox.ui.status_bar import StatusBar
 from omniinbox.ui.tasks import TaskRunner
 from omniinbox.usecases import working_team
@@ -61,11 +63,15 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.social_panel, fmt.team_name(Team.SOCIAL.value))
         self.tabs.addTab(self.contact_panel, fmt.team_name(Team.CONTACT_CENTER.value))
         self.pane = ConversationPane(runner, user, self)
+        self.radar = RadarPage(runner, user, self)  # the issue radar, shown instead of the lists
+        self.middle = QStackedWidget(self)
+        self.middle.addWidget(self.tabs)
+        self.middle.addWidget(self.radar)
 
         self.split = QSplitter(Qt.Orientation.Horizontal, self)
         self.split.setObjectName("main-split")
         self.split.addWidget(self.sidebar)
-        self.split.addWidget(self.tabs)
+        self.split.addWidget(self.middle)
         self.split.addWidget(self.pane)
         self.split.setStretchFactor(0, 0)
         self.split.setStretchFactor(1, 3)
@@ -127,6 +133,9 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(self._tab_changed)
         self.sidebar.filter_chosen.connect(self.show_filter)
         self.sidebar.team_chosen.connect(self.show_team)
+        self.sidebar.radar_chosen.connect(self.show_radar)
+        self.radar.open_item.connect(self.open_item)
+        self.radar.message.connect(self.say)
 
         self.shortcuts = Shortcuts(self, settings)
         self._bind_shortcuts()
@@ -156,11 +165,18 @@ class MainWindow(QMainWindow):
         return self.active_panel().selected_item_ids()
 
     def show_filter(self, flt: ListFilter) -> None:
+        self.middle.setCurrentWidget(self.tabs)
         self.tabs.setCurrentWidget(self.inbox)
         self.inbox.show_filter(flt)
 
     def show_team(self, team: Team) -> None:
+        self.middle.setCurrentWidget(self.tabs)
         self.tabs.setCurrentWidget(self.social_panel if team is Team.SOCIAL else self.contact_panel)
+
+    def show_radar(self) -> None:
+        self.middle.setCurrentWidget(self.radar)
+        self.sidebar.select(RADAR_KEY)
+        self.radar.view.setFocus()
 
     def open_item(self, item_id: int) -> None:
         """Show an item in the pane, selecting it in the list when the list has it."""
@@ -221,6 +237,7 @@ class MainWindow(QMainWindow):
         s.bind("search", self.focus_search)
         s.bind("list", self.focus_list)
         s.bind("refresh", lambda: self.active_panel().model.reload())
+        s.bind("radar", self.show_radar)
         s.bind("send", self.pane.composer.request_send)
         s.attach("send", self.pane.composer)
         s.bind("shortcuts", self.show_shortcuts)
@@ -247,7 +264,7 @@ class MainWindow(QMainWindow):
                 lambda _c=False, v=p: self.item_actions.set_priority(v)
             )
         view = bar.addMenu(self.tr("&View"))
-        for shortcut_id in ("next", "previous", "search", "list", "refresh"):
+        for shortcut_id in ("next", "previous", "search", "list", "refresh", "radar"):
             view.addAction(self.shortcuts.action(shortcut_id))
         help_menu = bar.addMenu(self.tr("&Help"))
         help_menu.addAction(self.shortcuts.action("shortcuts"))

@@ -6,6 +6,7 @@ when the change feed says something changed (at most every couple of seconds).
 Signals (of :class:`Sidebar`):
     filter_chosen(object): a ``ListFilter`` for the inbox list.
     team_chosen(object): a ``Team`` whose panel to show.
+    radar_chosen(): the issue radar's page ("Issues", after the queues).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ SIDEBAR_QUEUES = (
     QueueKind.CLOSED,
 )
 COUNT_EVERY_MS = 2000
+RADAR_KEY = "radar:issues"  # the issue radar's page
 INITIAL_COUNT_DELAY_MS = 300
 
 
@@ -61,6 +63,7 @@ class NavigationModel(QStandardItemModel):
         queues = self._section(QCoreApplication.translate("Sidebar", "Inbox"))
         for kind in SIDEBAR_QUEUES:
             self._entry(queues, NavEntry(f"queue:{kind.value}", queue_name(kind), queue_filter(kind, user_id=user.id)))
+        self._entry(queues, NavEntry(RADAR_KEY, QCoreApplication.translate("Sidebar", "Issues")))
         teams = self._section(QCoreApplication.translate("Sidebar", "Teams"))
         for team in Team:
             self._entry(teams, NavEntry(f"team:{team.value}", fmt.team_name(team.value), team=team))
@@ -131,6 +134,7 @@ class Sidebar(QTreeView):
 
     filter_chosen = Signal(object)
     team_chosen = Signal(object)
+    radar_chosen = Signal()
 
     def __init__(self, runner: TaskRunner, user: User, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -167,7 +171,9 @@ class Sidebar(QTreeView):
         entry = self.nav.entry(current)
         if entry is None:
             return
-        if entry.team is not None:
+        if entry.key == RADAR_KEY:
+            self.radar_chosen.emit()
+        elif entry.team is not None:
             self.team_chosen.emit(entry.team)
         elif entry.filter is not None:
             self.filter_chosen.emit(entry.filter)
