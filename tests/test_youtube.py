@@ -173,6 +173,13 @@ def test_full_then_incremental_sync_and_a_reply_read_back_once(
     conversations = {c for (c,) in cache.conn.execute("SELECT external_id FROM conversations")}
     assert CHANNEL in conversations  # good-news comments written on the channel, not under a video
     assert emulation.video_id_for("yt-video") in conversations
+    subject = cache.conn.execute(
+        "SELECT subject FROM conversations WHERE external_id = ?", (emulation.video_id_for("yt-video"),)
+    ).fetchone()
+    assert subject == ("Tutorial: cara ambil antrean KTP-el lewat SukaLayan",)  # the video's title
+    followers = [f for (f,) in cache.conn.execute("SELECT followers FROM contacts")]
+    assert followers and all(isinstance(f, int) for f in followers)  # subscriber counts, read by channel id
+    assert 1 <= server.count("GET", r"/youtube/channels$") <= report.streams[0].pages  # new authors only
 
     again = engine.sync_account(account)
     assert again.ok and again.items_written == 0 and again.streams[0].pages == 1
@@ -231,7 +238,7 @@ def test_weather_quota_and_permissions(sandbox: tuple[SandboxServer, emulation.Y
     server.inject("GET", r"/youtube/commentThreads$", status=503, headers={"Retry-After": "2"})
     server.inject("GET", r"/youtube/commentThreads$", status=500)
     page = _connector(server, waits).fetch("comments", None)
-    assert page.items and len(waits) == 1 and 1.9 < waits[0] <= 2.0
+    assert page.items and 1.9 < waits[0] <= 2.0 and max(waits) <= 2.0  # later calls wait out the rest
 
     rate = {"error": {"code": 403, "message": "Rate limit", "errors": [{"reason": "rateLimitExceeded"}]}}
     server.inject("GET", r"/youtube/commentThreads$", status=403, body=rate)
@@ -243,15 +250,16 @@ def test_weather_quota_and_permissions(sandbox: tuple[SandboxServer, emulation.Y
     with pytest.raises(PermissionDenied, match="does not have permission"):  # SERVICE_UNAVAILABLE, yet a 403
         _connector(server).fetch("comments", None)
 
-    platform.quota_per_day = platform._quota_used + 1
     connector = _connector(server)
+    connector.fetch("comments", None)  # titles and subscriber counts learnt: later pages cost one unit
+    platform.quota_per_day = platform._quota_used + 1
     connector.fetch("comments", None)  # the last unit
     with pytest.raises(RateLimited, match="midnight Pacific") as spent:
         connector.fetch("comments", None)
     assert spent.value.retry_after is not None and 60 <= spent.value.retry_after <= 25 * 3600
     with pytest.raises(RateLimited):  # the client now waits without asking
         connector.fetch("comments", None)
-    assert server.count("GET", r"/youtube/commentThreads$") == 7
+    assert server.count("GET", r"/youtube/commentThreads$") == 8
 
 
 def test_a_quota_stop_in_the_sync_engine_says_when(

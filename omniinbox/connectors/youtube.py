@@ -17,8 +17,11 @@ from a saved ``comments.list`` answer belongs to its thread. A top-level comment
 level deep; a reply's id is ``<threadId>.<replyId>``). ``textOriginal`` (plain) is preferred;
 otherwise ``textDisplay`` (HTML: links, ``<br>``, entities) is turned into plain text. Authors are
 channels: ``authorChannelId.value``, ``authorDisplayName`` (an ``@handle`` since 2023, kept as the
-handle too when it is one), ``authorChannelUrl``. The API gives no follower count or verified
-mark with a comment. Comments written by the account's own channel are outbound.
+handle too when it is one), ``authorChannelUrl``. A comment carries no follower count: the
+authors' subscriber counts are read with ``GET /channels?part=statistics&id=`` (50 a call, once per
+run; a hidden count stays unknown), and the videos' titles, the conversations' subjects, with
+``GET /videos?part=snippet&id=``. The API shows no verified mark. Comments written by the
+account's own channel are outbound.
 
 Writing: a reply is ``POST /comments?part=snippet`` with ``snippet.parentId`` (the top-level
 comment; a reply to a reply goes to its thread, as on youtube.com) and ``snippet.textOriginal``;
@@ -36,11 +39,14 @@ settings give the channel's id (``UC...``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -52,6 +58,7 @@ from omniinbox.core import (
     Account,
     Author,
     Channel,
+    ConversationInfo,
     Direction,
     Engagement,
     Item,
@@ -68,6 +75,7 @@ DEFAULT_BASE = "https://www.googleapis.com/youtube/v3"
 PAGE_SIZE = 100  # the most commentThreads.list and comments.list return per page
 MAX_TEXT = 10_000  # characters YouTube accepts in a comment
 CHANNEL_ID = re.compile(r"^UC[A-Za-z0-9_-]{22}$")
+VIDEO_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
 QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded", "dailyLimitExceededUnreg"})
 RATE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "RATE_LIMIT_EXCEEDED"})
 
@@ -294,6 +302,11 @@ def _error_reason(response: requests.Response) -> tuple[str, str]:
     return reason, str(error.get("message") or "")[:200]
 
 
+def _chunks(values: list[str], size: int = 50) -> Iterator[list[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
 def _plain(message: str) -> str:
     return re.sub(r"<[^>]+>", "", message).strip()
 
@@ -315,7 +328,7 @@ class YouTubeConnector:
         channel_id: str,
         since: datetime | None = None,
         rate: RateControl | None = None,
-        clock: Any = None,
+        clock: Callable[[], float] = time.time,
         **client: Any,
     ) -> None:
         channel_id = channel_id.strip()
@@ -324,13 +337,18 @@ class YouTubeConnector:
                 f"YouTube needs the channel's id (setting 'channel_id': UC followed by 22 characters,"
                 f" in YouTube Studio > Settings > Channel > Advanced settings), not {channel_id[:40]!r}"
             )
-        if clock is not None:
-            client["clock"] = clock
-        self.http = HttpClient(base_url or DEFAULT_BASE, auth=BearerAuth(token), secrets=[token], rate=rate, **client)
+        self.http = HttpClient(
+            base_url or DEFAULT_BASE, auth=BearerAuth(token), secrets=[token], rate=rate, clock=clock, **client
+        )
         self.channel_id = channel_id
         since = since or (utcnow() - timedelta(days=30))
         self.since = since if since.tzinfo else since.replace(tzinfo=UTC)
-        self._now = lambda: datetime.fromtimestamp(self.http._clock(), UTC)
+        self._clock = clock
+        self._titles: dict[str, str] = {}  # video id -> title, learnt once per run
+        self._subscribers: dict[str, int | None] = {}  # channel id -> subscribers (None: hidden)
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), UTC)
 
     def __repr__(self) -> str:
         return f"YouTubeConnector(channel={self.channel_id!r}, host={self.http.host!r})"
@@ -344,7 +362,7 @@ class YouTubeConnector:
         )
         if response.status_code == 403:
             reason, message = _error_reason(response)
-            where = f"{method} {self.http.host}/{path}"
+            where = f"{method} {self.http.host}{urlsplit(self.http.url(path)).path}"
             said = _plain(message) or "forbidden"
             if reason in QUOTA_REASONS:
                 wait = _pacific_midnight_in(self._now())
@@ -396,6 +414,7 @@ class YouTubeConnector:
                 break
             newest = max(newest, activity)
             self._read_thread(thread, page)
+        self._describe(page)
         token = body.get("nextPageToken") if isinstance(body, Mapping) else None
         if reached_old or not token:
             page.next_cursor = json.dumps({"since": newest})
@@ -450,6 +469,37 @@ class YouTubeConnector:
             if not token:
                 return
             params = {**params, "pageToken": token}
+
+    def _describe(self, page: Page) -> None:
+        """Video titles as the conversations' subjects, and the authors' subscriber counts, for
+        what this run has not learnt yet (50 a call, one quota unit each)."""
+        videos = {i.conversation_id for i in page.items if VIDEO_ID.match(i.conversation_id)}
+        for chunk in _chunks(sorted(videos - self._titles.keys())):
+            body = self._call("GET", "videos", {"part": "snippet", "id": ",".join(chunk), "maxResults": 50})
+            for video in _items_of(body, "videos"):
+                if isinstance(video, Mapping) and isinstance(video.get("snippet"), Mapping):
+                    self._titles[str(video.get("id"))] = str(video["snippet"].get("title") or "")
+            for video_id in chunk:
+                title = self._titles.setdefault(video_id, "")  # a deleted or private video: no title
+                if title:
+                    page.conversations.append(ConversationInfo(video_id, ItemKind.POST, title))
+        channels = {i.author.external_id for i in page.items if i.author is not None}
+        for chunk in _chunks(sorted(channels - self._subscribers.keys())):
+            body = self._call("GET", "channels", {"part": "statistics", "id": ",".join(chunk), "maxResults": 50})
+            for channel in _items_of(body, "channels"):
+                stats = channel.get("statistics") if isinstance(channel, Mapping) else None
+                if isinstance(stats, Mapping):
+                    hidden = stats.get("hiddenSubscriberCount") is True
+                    count = stats.get("subscriberCount")
+                    known = None if hidden or count is None else _count(count)
+                    self._subscribers[str(channel.get("id"))] = known
+            for channel_id in chunk:
+                self._subscribers.setdefault(channel_id, None)
+        for n, item in enumerate(page.items):
+            author = item.author
+            followers = self._subscribers.get(author.external_id) if author is not None else None
+            if author is not None and followers is not None and author.followers != followers:
+                page.items[n] = dataclasses.replace(item, author=dataclasses.replace(author, followers=followers))
 
     # ------------------------------------------------------------------ writing
 

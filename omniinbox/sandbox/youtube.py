@@ -2,7 +2,9 @@
 channel; its ``post`` events are videos, the public's comments on them are comment threads, and
 replies (the scenario's or those posted through the API) are replies in those threads.
 
-* ``GET  /channels?part=snippet&mine=true`` (the token's channel)
+* ``GET  /channels?part=snippet&mine=true`` (the token's channel), ``?part=statistics&id=`` (authors'
+  subscriber counts; a spam account hides its count)
+* ``GET  /videos?part=snippet&id=`` (titles of the videos commented on)
 * ``GET  /commentThreads?part=snippet,replies&allThreadsRelatedToChannelId=|videoId=|id=
   &order=time&maxResults=&pageToken=`` (newest activity first; up to 5 replies carried inline,
   ``totalReplyCount`` says how many there are)
@@ -34,12 +36,14 @@ from typing import Any
 
 from omniinbox.sandbox.emulation import Emulation, SandboxAccount, new_token
 from omniinbox.sandbox.player import Released, ScenarioPlayer
+from omniinbox.sandbox.scenario import Person
 from omniinbox.sandbox.server import HttpError, Platform, Request, Response
 
 PLATFORM = "youtube"
 INLINE_REPLIES = 5  # replies a commentThreads answer carries; the rest are read with comments.list
 MAX_TEXT = 10_000
-COSTS = {"channels": 1, "commentThreads": 1, "comments": 1, "insert": 50}
+COSTS = {"channels": 1, "videos": 1, "commentThreads": 1, "comments": 1, "insert": 50}
+CHANNEL_SUBSCRIBERS = 12_400  # the institution's own channels
 _STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND"}
 
 
@@ -100,6 +104,8 @@ class _Index:
     threads: dict[str, _Thread]  # by top-level comment id
     by_account: dict[str, list[_Thread]]  # newest activity first
     replies: dict[str, tuple[_Thread, Released]]  # by reply id
+    videos: dict[str, tuple[str, Released | None, str]] = field(default_factory=dict)  # id -> title, post, account
+    people: dict[str, Person] = field(default_factory=dict)  # by their channel id
 
 
 class YouTubePlatform(Platform):
@@ -117,6 +123,7 @@ class YouTubePlatform(Platform):
         self._index_lock = threading.Lock()
         self._indexed: tuple[int, _Index] | None = None
         self.route("GET", r"/channels", self.channels)
+        self.route("GET", r"/videos", self.videos)
         self.route("GET", r"/commentThreads", self.comment_threads)
         self.route("GET", r"/comments", self.comments)
         self.route("POST", r"/comments", self.insert_comment)
@@ -178,6 +185,8 @@ class YouTubePlatform(Platform):
         threads: dict[str, _Thread] = {}
         top_of_event: dict[str, _Thread] = {}
         replies: dict[str, tuple[_Thread, Released]] = {}
+        videos: dict[str, tuple[str, Released | None, str]] = {}
+        people: dict[str, Person] = {}
         for r in released:
             if r.event.kind == "post":
                 continue  # a video, not a comment
@@ -195,12 +204,18 @@ class YouTubePlatform(Platform):
                 replies[reply_id] = (thread, r)
                 top_of_event[r.event.id] = thread
             thread.activity = max(thread.activity, self.player.wall_time(r.event))
+            if r.author is not None:
+                people[_author_channel(r.author.id)] = r.author
+            if thread.video_id and thread.video_id not in videos:
+                post = by_event.get(r.event.thread)
+                title = post.event.text if post is not None else f"Siaran {r.account.name} ({r.event.thread})"
+                videos[thread.video_id] = (title, post, r.account.id)
         by_account: dict[str, list[_Thread]] = {}
         for thread in threads.values():
             by_account.setdefault(thread.top.account.id, []).append(thread)
         for listed in by_account.values():
             listed.sort(key=lambda t: (t.activity, t.top.seq), reverse=True)
-        return _Index(threads, by_account, replies)
+        return _Index(threads, by_account, replies, videos, people)
 
     # ------------------------------------------------------------------ rendering
 
@@ -311,24 +326,78 @@ class YouTubePlatform(Platform):
     # ------------------------------------------------------------------ routes
 
     def channels(self, request: Request) -> Response:
+        """``mine=true``: the token's channel; ``id=``: channels by id (authors, for statistics)."""
         self._spend("channels")
-        self._parts(request)
-        account_id = self._account(request)
-        account = next(a for a in self.player.accounts(PLATFORM) if a.id == account_id)
-        channel = {
-            "kind": "youtube#channel",
-            "etag": _digest("etag", account.id, 27),
-            "id": channel_id_for(account.id),
-            "snippet": {"title": account.name, "description": "", "customUrl": account.handle.lower()},
-        }
-        return Response(
-            body={
-                "kind": "youtube#channelListResponse",
-                "etag": _digest("etag", "channels" + account.id, 27),
-                "pageInfo": {"totalResults": 1, "resultsPerPage": 5},
-                "items": [channel],
+        parts = self._parts(request)
+        index = self._index()
+        own = {channel_id_for(a.id): a for a in self.player.accounts(PLATFORM)}
+        if request.arg("mine") == "true":
+            account_id = self._account(request)
+            wanted = [channel_id_for(account_id or "")]
+        elif request.arg("id"):
+            wanted = [i.strip() for i in (request.arg("id") or "").split(",")][:50]
+        else:
+            raise error(400, "missingRequiredParameter", "No filter selected. Expected one of: mine, id, forHandle")
+        found = []
+        for channel_id in wanted:
+            account, person = own.get(channel_id), index.people.get(channel_id)
+            if account is None and person is None:
+                continue  # an unknown id is left out, as YouTube does
+            channel: dict[str, Any] = {
+                "kind": "youtube#channel",
+                "etag": _digest("etag", channel_id, 27),
+                "id": channel_id,
             }
-        )
+            if "snippet" in parts:
+                title = account.name if account is not None else person.name if person is not None else ""
+                handle = account.handle if account is not None else f"@{channel_id[2:10].lower()}"
+                channel["snippet"] = {"title": title, "description": "", "customUrl": handle.lower()}
+            if "statistics" in parts:
+                subscribers = CHANNEL_SUBSCRIBERS if person is None else person.followers
+                hidden = person is not None and person.kind == "spam"  # some hide their count
+                channel["statistics"] = {"viewCount": "0", "videoCount": "0", "hiddenSubscriberCount": hidden}
+                if not hidden:
+                    channel["statistics"]["subscriberCount"] = str(subscribers)
+            found.append(channel)
+        body = {
+            "kind": "youtube#channelListResponse",
+            "etag": _digest("etag", ",".join(wanted), 27),
+            "pageInfo": {"totalResults": len(found), "resultsPerPage": 5},
+            "items": found,
+        }
+        return Response(body=body)
+
+    def videos(self, request: Request) -> Response:
+        self._spend("videos")
+        parts = self._parts(request)
+        index = self._index()
+        wanted = [i.strip() for i in (request.arg("id") or "").split(",") if i.strip()]
+        if not wanted:
+            raise error(400, "missingRequiredParameter", "No filter selected. Expected one of: id, chart, myRating")
+        found = []
+        for video_id in wanted[:50]:
+            known = index.videos.get(video_id)
+            if known is None:
+                continue
+            title, post, account_id = known
+            video: dict[str, Any] = {"kind": "youtube#video", "etag": _digest("etag", video_id, 27), "id": video_id}
+            if "snippet" in parts:
+                published = self.player.wall_time(post.event) if post is not None else time.time() - 86_400
+                video["snippet"] = {
+                    "publishedAt": _when(published),
+                    "channelId": channel_id_for(account_id),
+                    "title": title,
+                    "description": "",
+                    "categoryId": "25",
+                }
+            found.append(video)
+        body = {
+            "kind": "youtube#videoListResponse",
+            "etag": _digest("etag", ",".join(wanted), 27),
+            "items": found,
+            "pageInfo": {"totalResults": len(found), "resultsPerPage": len(found)},
+        }
+        return Response(body=body)
 
     def comment_threads(self, request: Request) -> Response:
         self._spend("commentThreads")
