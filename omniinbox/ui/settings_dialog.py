@@ -237,7 +237,7 @@ class AddAccountDialog(QDialog):
         layout.addWidget(secret_box)
         check_row = QHBoxLayout()
         check_row.addWidget(self.check_button, 0, Qt.AlignmentFlag.AlignTop)
-        check_row.addWidget(self.result_label, 1)
+        check_row.addWidget(self.result_label, 1, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(check_row)
         layout.addWidget(buttons)
         self.channel_choice.currentIndexChanged.connect(lambda _i: self._channel_changed())
@@ -266,7 +266,7 @@ class AddAccountDialog(QDialog):
             field.setObjectName(f"setting-{setting.name}")
             field.setPlaceholderText(setting.label if not setting.default else f"{setting.label} ({setting.default})")
             field.setToolTip(setting.label)
-            label = setting.name + (" *" if setting.required else "")
+            label = setting.name.replace("_", " ").capitalize() + (" *" if setting.required else "")
             self.settings_form.addRow(label, field)
             self.setting_fields[setting.name] = field
         self.settings_box.setVisible(bool(spec.settings))
@@ -833,6 +833,7 @@ class SettingsDialog(QDialog):
         self.shortcut_page = ShortcutsPage(shortcuts, self)
         self.pages = QListWidget(self)
         self.pages.setObjectName("settings-pages")
+        self.pages.setSpacing(3)
         self.stack = QStackedWidget(self)
         for title, page in (
             (self.tr("Accounts"), self.accounts),

@@ -1305,7 +1305,7 @@
     </message>
     <message>
         <source>due in %1</source>
-        <translation>tenggat dalam %1</translation>
+        <translation>sisa %1</translation>
     </message>
 </context>
 <context>
@@ -1767,6 +1767,10 @@
         <translation>Muat ulang daftar</translation>
     </message>
     <message>
+        <source>Supervisor&apos;s view</source>
+        <translation>Tampilan supervisor</translation>
+    </message>
+    <message>
         <source>Issue radar</source>
         <translation>Radar isu</translation>
     </message>
@@ -1827,6 +1831,10 @@
     <message>
         <source>Teams</source>
         <translation>Tim</translation>
+    </message>
+    <message>
+        <source>Supervisor</source>
+        <translation>Supervisor</translation>
     </message>
     <message>
         <source>Channels</source>
@@ -2172,6 +2180,10 @@
     <message>
         <source>Time</source>
         <translation>Waktu</translation>
+    </message>
+    <message>
+        <source>The supervisor&apos;s view is for supervisors and admins</source>
+        <translation>Tampilan supervisor hanya untuk supervisor dan administrator</translation>
     </message>
 </context>
 <context>
