@@ -291,3 +291,25 @@ def test_registry_builds_it_and_the_command_line_syncs_and_replies(
             assert sent.fetchone()[0] == 1
     finally:
         running.stop()
+
+
+def test_timeouts_flood_and_a_truncated_answer_through_the_sync_engine(
+    cache: Cache, sandbox: tuple[SandboxServer, emulation.TelegramPlatform]
+) -> None:
+    server, platform = sandbox
+    account = ensure_account(cache, "telegram:SukaLayanBot", Channel.TELEGRAM, "SukaLayan")
+    waits: list[float] = []
+    flood = {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 2",
+             "parameters": {"retry_after": 2}}  # fmt: skip
+    server.inject("GET", r"/getUpdates$", status=429, body=flood)
+    server.inject("GET", r"/getUpdates$", status=0, delay=1.0)  # slower than the read timeout: asked again
+    first = SyncEngine(cache, lambda _a: _connector(server, waits)).sync_account(account)
+    assert first.ok and first.items_written == _public_messages(platform)
+    assert waits and 1.9 < waits[0] <= 2.0
+    cursor = get_cursor(cache, account.id, "updates")
+    platform.edit(next(r.event.id for r in platform.player.released("telegram") if r.author), "diubah")
+    server.inject("GET", r"/getUpdates$", status=200, body=b'{"ok": true, "result": [{"update_id')
+    cut = SyncEngine(cache, lambda _a: _connector(server)).sync_account(account)
+    assert "not JSON" in cut.streams[0].stopped and get_cursor(cache, account.id, "updates") == cursor
+    resumed = SyncEngine(cache, lambda _a: _connector(server)).sync_account(account)
+    assert resumed.ok and resumed.items_written == 1  # the edit, still unconfirmed, arrives now

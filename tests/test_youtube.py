@@ -333,3 +333,23 @@ def test_registry_builds_it_and_the_command_line_syncs_and_replies(
             assert echoed.fetchone()[0] == 1
     finally:
         running.stop()
+
+
+def test_timeouts_and_a_truncated_answer_through_the_sync_engine(
+    cache: Cache, sandbox: tuple[SandboxServer, emulation.YouTubePlatform]
+) -> None:
+    server, platform = sandbox
+    account = ensure_account(cache, "youtube:PemkotSukamajuTV", Channel.YOUTUBE, "Pemkot Sukamaju TV")
+    server.inject("GET", r"/youtube/commentThreads$", status=0, delay=1.0)  # slower than the read timeout
+    server.inject("GET", r"/youtube/videos$", status=502)
+    first = SyncEngine(cache, lambda _a: _connector(server)).sync_account(account)
+    assert first.ok and first.items_written == _comment_events(platform)
+    commented = next(r.event.id for r in platform.player.released("youtube") if r.event.kind == "comment")
+    platform.player.add_reply("yt-inst", commented, "balasan baru")
+    server.inject("GET", r"/youtube/commentThreads$", status=200, body=b'{"kind": "youtube#commentThre')
+    cut = SyncEngine(cache, lambda _a: _connector(server)).sync_account(account)
+    assert "not JSON" in cut.streams[0].stopped
+    assert cache.conn.execute("SELECT count(*) FROM items").fetchone()[0] == first.items_written  # nothing lost
+    resumed = SyncEngine(cache, lambda _a: _connector(server)).sync_account(account)
+    assert resumed.ok and resumed.items_written == 2  # the cursor had not moved: the new reply, and its thread's count
+    assert cache.conn.execute("SELECT count(*) FROM items WHERE text = 'balasan baru'").fetchone() == (1,)
