@@ -423,3 +423,25 @@ def test_the_command_line_connects_syncs_and_replies(
         assert rows == [(Direction.OUTBOUND.value, "reply")]
     finally:
         sandbox.stop()
+
+
+def test_import_reads_every_saved_answer_and_names_bad_lines(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, corpus: Path
+) -> None:
+    bodies = [json.loads(p.read_bytes()) for p in sorted((corpus / FB).glob("*.json"))]
+    saved = tmp_path / "facebook.jsonl"
+    saved.write_text("\n".join(json.dumps(b) for b in bodies) + '\n{"data": [\n', encoding="utf-8")
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        code = main(["--cache", str(tmp_path / "cache.sqlite"), "import", "--channel", "facebook", str(saved)])
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    expected = {i.external_id for b in bodies for i in parse_saved(b).items}
+    assert f"{len(expected)} new or changed" in out
+    assert "facebook.jsonl:" in err and "not JSON" in err and "Object does not exist" in err
+    with Cache.open(tmp_path / "cache.sqlite") as cache:
+        assert {r[0] for r in cache.conn.execute("SELECT external_id FROM items")} == expected

@@ -270,3 +270,25 @@ def test_bad_weather_and_a_bad_token(cache: Cache, site: _Site, caplog: pytest.L
     assert wrong not in caplog.text and info.secret not in caplog.text
     with pytest.raises(PermanentError, match="user id"):
         InstagramConnector(site.server.url("instagram"), token=info.secret, ig_user_id="pemkot")
+
+
+def test_import_reads_every_saved_answer(capsys: pytest.CaptureFixture[str], tmp_path: Path, corpus: Path) -> None:
+    from omniinbox.cli import main
+
+    bodies = [json.loads(p.read_bytes()) for p in sorted((corpus / IG).glob("*.json"))]
+    saved = tmp_path / "instagram.json"
+    saved.write_text(json.dumps(bodies), encoding="utf-8")  # a JSON list of answers
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        code = main(["--cache", str(tmp_path / "cache.sqlite"), "import", "--channel", "instagram", str(saved)])
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    expected = {i.external_id for b in bodies for i in parse_saved(b).items}
+    assert len(expected) == 8 and f"{len(expected)} new or changed" in out
+    with Cache.open(tmp_path / "cache.sqlite") as cache:
+        kinds = dict(cache.conn.execute("SELECT kind, count(*) FROM items GROUP BY kind").fetchall())
+    assert kinds == {"post": 2, "comment": 5, "mention": 1}

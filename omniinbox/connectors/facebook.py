@@ -6,13 +6,15 @@ Reading comments walks the page feed (``GET /{page-id}/feed``, 100 posts a reque
 paging with ``paging.cursors.after``; the last page has no ``paging.next``). A post whose
 ``updated_time`` (Graph moves it when someone comments) is older than the stream's watermark is
 left alone; for the others the post itself is an item (its reactions, comment count and shares
-refreshed) and its comments since the watermark are read with
-``/{post-id}/comments?filter=stream&order=reverse_chronological&since=<unix time>``: ``stream``
-flattens replies into the same list, each naming its ``parent``. A post is one conversation;
-top-level comments have the post as parent, replies their comment. Comments written by the page
-itself are outbound. The watermark that follows a full pass is the newest ``created_time`` seen,
-but never later than a few minutes before the pass began, so a comment written on an already-read
-post while the pass went on is read by the next one (reading it twice changes nothing).
+refreshed) with its comments since the watermark. The newest of them come with the feed, as an
+expanded edge (``comments.filter(stream).order(reverse_chronological).since(T).limit(25){...}``);
+when a post has more, the rest is paged through
+``/{post-id}/comments?filter=stream&order=reverse_chronological&since=T``. ``stream`` flattens
+replies into the same list, each naming its ``parent``. A post is one conversation; top-level
+comments have the post as parent, replies their comment. Comments written by the page itself are
+outbound. The watermark that follows a full pass is the newest ``created_time`` seen, but never
+later than a few minutes before the pass began, so a comment written on an already-read post
+while the pass went on is read by the next one (reading it twice changes nothing).
 
 Messenger: ``GET /{page-id}/conversations?platform=messenger`` lists conversations by their last
 activity, newest first; the walk stops at the first one not updated since the watermark and reads
@@ -202,6 +204,7 @@ class GraphClient:
             raise PermanentError(f"the Graph API version must look like v19.0, not {version!r}")
         self.http = HttpClient(base_url or GRAPH_URL, auth=QueryTokenAuth(token), secrets=[token], rate=rate, **client)
         self.version = version
+        self._sleep: Callable[[float], None] = client.get("sleep", time.sleep)
         self.slowdown_at = 90.0  # percent of the budget used where calls start to be spaced out
 
     def call(
@@ -248,7 +251,7 @@ class GraphClient:
             return
         used = 100.0 - info.remaining
         if self.slowdown_at <= used < 100.0:
-            self.http._sleep(min((used - self.slowdown_at) * 0.5, 5.0))
+            self._sleep(min((used - self.slowdown_at) * 0.5, 5.0))
 
     def close(self) -> None:
         self.http.close()
