@@ -116,11 +116,25 @@ def main() -> int:
             settle(600, lambda: dialog.snapshot is not None)
             dialog.body.setPlainText(
                 "Layanan antrean daring Sukalayan sempat terganggu pagi ini karena gangguan server. Sejak pukul"
-                " 10.40 WIB layanan sudah pulih dan nomor antrean yang terlewat tetap berlaku hari ini. Mohon maaf"
-                " atas ketidaknyamanannya; petugas kami siap membantu di loket dan di kanal ini."
+                " 10.40 WIB layanan sudah pulih dan nomor antrean yang terlewat tetap berlaku sampai loket tutup"
+                " hari ini. Warga yang sudah datang ke kantor kecamatan dan tidak terlayani dapat mengambil nomor"
+                " prioritas di meja informasi. Mohon maaf atas ketidaknyamanannya; petugas kami siap membantu di"
+                " loket, di pusat layanan 112 dan di kanal ini. Kami akan menambah kapasitas server agar gangguan"
+                " serupa tidak terulang."
+            )
+            dialog.short_body.setPlainText(
+                "Antrean daring Sukalayan sudah pulih sejak 10.40 WIB; nomor antrean yang terlewat tetap berlaku"
+                " hari ini. Mohon maaf atas ketidaknyamanannya."
             )
             dialog.link.setText("https://sukalayan.example.go.id/pengumuman")
             dialog.update_preview()
+            dialog.save()
+            settle(600, lambda: dialog.statement_id() is not None)
+            dialog.approve()
+            settle(600, lambda: dialog.snapshot is not None and dialog.snapshot.statement is not None
+                   and dialog.snapshot.statement.state == "approved")  # fmt: skip
+            dialog.fan_out()
+            settle(800, lambda: dialog.snapshot is not None and bool(dialog.snapshot.replies))
             shot(dialog, "statement.png")
             dialog.close()
         window.close()

@@ -76,7 +76,7 @@ class PreviewRow:
 
 def preview(body: str, accounts: list[dict[str, Any]], *, short_body: str = "", link: str = "") -> list[PreviewRow]:
     """The statement adapted to each account the issue lives on (``accounts``: the issue's
-    context measure, ``{"id", "key", "name", "channel", "leader"}``)."""
+    context measure, ``{"id", "key", "name", "channel", "leader"}``), the ones it changes for first."""
     rows = []
     for a in sorted(accounts, key=lambda a: (str(a.get("channel", "")), str(a.get("key", "")))):
         channel = str(a.get("channel", ""))
@@ -95,7 +95,8 @@ def preview(body: str, accounts: list[dict[str, Any]], *, short_body: str = "", 
                 reply_problem(text, channel) if text else None,
             )
         )
-    return rows
+    # the channels that change it first: that is what to read before approving
+    return sorted(rows, key=lambda r: (not (r.shortened or r.problem), r.channel, r.account))
 
 
 def outbox_state_text(reply: issue_store.StatementReplyRow) -> str:
@@ -178,13 +179,13 @@ class StatementDialog(QDialog):
         editor = QGroupBox(tr("One text"), self)
         editor.setLayout(form)
 
-        self.preview_table = QTableWidget(0, 5, self)
+        self.preview_table = QTableWidget(0, 6, self)
         self.preview_table.setObjectName("statement-preview")
         self.preview_table.setHorizontalHeaderLabels(
-            [tr("Channel"), tr("Account"), tr("Limit"), tr("Characters"), tr("As it will read")]
+            [tr("Channel"), tr("Account"), tr("Limit"), tr("Characters"), tr("As it will read"), tr("Note")]
         )
         self._table(self.preview_table, stretch=4)
-        for column, width in ((0, 90), (1, 170), (2, 70), (3, 80)):
+        for column, width in ((0, 90), (1, 170), (2, 70), (3, 80), (5, 150)):
             self.preview_table.setColumnWidth(column, width)
         preview_box = QGroupBox(tr("How each channel gets it"), self)
         QVBoxLayout(preview_box).addWidget(self.preview_table)
@@ -235,14 +236,14 @@ class StatementDialog(QDialog):
         split.addWidget(progress_box)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 3)
-        split.setStretchFactor(2, 1)
+        split.setStretchFactor(2, 2)
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
         layout.addWidget(self.reason)
         layout.addWidget(split, 1)
         layout.addWidget(self.state)
         layout.addLayout(buttons)
-        self.resize(980, 760)
+        self.resize(1040, 900)
 
         self._preview_timer = QTimer(self)
         self._preview_timer.setSingleShot(True)
@@ -364,14 +365,14 @@ class StatementDialog(QDialog):
         self.preview_table.setRowCount(len(rows))
         for n, r in enumerate(rows):
             limit = tr("no limit") if r.limit is None else str(r.limit)
-            rule = r.problem or (tr("shortened to fit") if r.shortened and r.text else "")
-            account = r.account + (f" ({tr('leader: waits for approval in the outbox')})" if r.leader else "")
-            cells = [fmt.channel_name(r.channel), account, limit, str(r.characters), r.text]
+            notes = [r.problem or (tr("shortened to fit") if r.shortened and r.text else "")]
+            if r.leader:
+                notes.append(tr("leader's account: waits for approval in the outbox"))
+            note = "; ".join(n for n in notes if n)
+            cells = [fmt.channel_name(r.channel), r.account, limit, str(r.characters), r.text, note]
             for column, text in enumerate(cells):
                 cell = QTableWidgetItem(text)
-                if column == 4 and rule:
-                    cell.setToolTip(rule)
-                if column == 3 and r.problem:
+                if column in (3, 5) and r.problem:
                     cell.setForeground(QBrush(QColor(FAILED_COLOR)))
                     cell.setToolTip(r.problem)
                 self.preview_table.setItem(n, column, cell)
