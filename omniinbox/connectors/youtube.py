@@ -8,7 +8,9 @@ them (``totalReplyCount``); when some are missing, ``GET /comments?part=snippet&
 read to the end. The cursor (JSON) holds the newest activity seen (``since``, milliseconds) and,
 inside one sync, the page token and the newest time found so far. A thread whose newest activity
 equals ``since`` is read again (one thread per sync): two comments written within the same
-second are not lost.
+second are not lost. Stopping there relies on ``order=time`` putting a thread with a new reply
+back on top (the emulation does so); a platform that ordered by the top-level comment alone would
+leave late replies on old threads to a full sync (an account's cursor reset).
 
 Records: the conversation is the video (``videoId``); a thread on the channel itself (no
 ``videoId``, see the corpus) belongs to the channel's conversation (its id); a reply read alone
