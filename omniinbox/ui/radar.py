@@ -44,6 +44,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QCheckBox,
     QComboBox,
     QDateTimeEdit,
@@ -1036,8 +1037,11 @@ class RadarPage(QWidget):
         return row
 
     def current_issue(self) -> IssueSummary | None:
+        """The issue under the list's cursor, else the one the detail shows (one the list leaves out)."""
         index = self.view.currentIndex()
-        return self.model.issue(index.row()) if index.isValid() else None
+        if index.isValid():
+            return self.model.issue(index.row())
+        return self.detail.snapshot.detail.summary if self.detail.snapshot is not None else None
 
     def selected_issue_ids(self) -> list[int]:
         rows = sorted({i.row() for i in self.view.selectionModel().selectedRows()})
@@ -1227,6 +1231,7 @@ class RadarPage(QWidget):
             return
         self.banner.add(notification, self.user.role in SUPERVISORS)
         self.message.emit(tr("Must answer: %1").replace("%1", notification.message))
+        QApplication.alert(self.window())  # the task bar asks for attention when the window is behind
 
     def acknowledge(self, notification_id: int) -> None:
         from omniinbox.triage import actions
