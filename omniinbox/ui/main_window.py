@@ -33,8 +33,9 @@ from omniinbox.ui.settings_dialog import SettingsDialog
 from omniinbox.ui.shortcuts import Shortcuts, ShortcutSheet
 from omniinbox.ui.sidebar import RADAR_KEY, Sidebar
 from omniinbox.ui.status_bar import StatusBar
+from omniinbox.ui.supervisor import show_supervisor
 from omniinbox.ui.tasks import TaskRunner
-from omniinbox.usecases import working_team
+from omniinbox.usecases import is_supervisor, working_team
 
 SEARCH_DEBOUNCE_MS = 250
 
@@ -133,6 +134,7 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(self._tab_changed)
         self.sidebar.filter_chosen.connect(self.show_filter)
         self.sidebar.team_chosen.connect(self.show_team)
+        self.sidebar.supervisor_chosen.connect(lambda: show_supervisor(self))
         self.sidebar.radar_chosen.connect(self.show_radar)
         self.radar.open_item.connect(self.open_item)
         self.radar.message.connect(self.say)
@@ -237,6 +239,7 @@ class MainWindow(QMainWindow):
         s.bind("search", self.focus_search)
         s.bind("list", self.focus_list)
         s.bind("refresh", lambda: self.active_panel().model.reload())
+        s.bind("supervisor", lambda: show_supervisor(self))
         s.bind("radar", self.show_radar)
         s.bind("send", self.pane.composer.request_send)
         s.attach("send", self.pane.composer)
@@ -266,6 +269,8 @@ class MainWindow(QMainWindow):
         view = bar.addMenu(self.tr("&View"))
         for shortcut_id in ("next", "previous", "search", "list", "refresh", "radar"):
             view.addAction(self.shortcuts.action(shortcut_id))
+        if is_supervisor(self.user):
+            view.addAction(self.shortcuts.action("supervisor"))
         help_menu = bar.addMenu(self.tr("&Help"))
         help_menu.addAction(self.shortcuts.action("shortcuts"))
 

@@ -50,6 +50,7 @@ SHORTCUTS: tuple[ShortcutSpec, ...] = (
     ShortcutSpec("search", ("/", "Ctrl+F"), QT_TRANSLATE_NOOP("Shortcuts", "Search")),
     ShortcutSpec("list", ("Escape",), QT_TRANSLATE_NOOP("Shortcuts", "Back to the list")),
     ShortcutSpec("refresh", ("F5",), QT_TRANSLATE_NOOP("Shortcuts", "Reload the list")),
+    ShortcutSpec("supervisor", ("Ctrl+Shift+S",), QT_TRANSLATE_NOOP("Shortcuts", "Supervisor's view")),
     ShortcutSpec("radar", ("I",), QT_TRANSLATE_NOOP("Shortcuts", "Issue radar")),
     ShortcutSpec("send", ("Ctrl+Return", "Ctrl+Enter"), QT_TRANSLATE_NOOP("Shortcuts", "Send the reply"), "composer"),
     ShortcutSpec("shortcuts", ("?", "Shift+?"), QT_TRANSLATE_NOOP("Shortcuts", "Show the keyboard shortcuts")),

@@ -6,6 +6,7 @@ when the change feed says something changed (at most every couple of seconds).
 Signals (of :class:`Sidebar`):
     filter_chosen(object): a ``ListFilter`` for the inbox list.
     team_chosen(object): a ``Team`` whose panel to show.
+    supervisor_chosen(): the supervisor's view (the entry shows to supervisors and admins).
     radar_chosen(): the issue radar's page ("Issues", after the queues).
 """
 
@@ -24,6 +25,7 @@ from omniinbox.store.views import ListFilter, QueueKind, SidebarCounts, queue_fi
 from omniinbox.ui import format as fmt
 from omniinbox.ui.list_panel import queue_name
 from omniinbox.ui.tasks import Changes, TaskRunner
+from omniinbox.usecases import is_supervisor
 
 SIDEBAR_QUEUES = (
     QueueKind.ALL,
@@ -36,6 +38,7 @@ SIDEBAR_QUEUES = (
     QueueKind.CLOSED,
 )
 COUNT_EVERY_MS = 2000
+SUPERVISOR_KEY = "page:supervisor"  # the supervisor's view
 RADAR_KEY = "radar:issues"  # the issue radar's page
 INITIAL_COUNT_DELAY_MS = 300
 
@@ -67,6 +70,8 @@ class NavigationModel(QStandardItemModel):
         teams = self._section(QCoreApplication.translate("Sidebar", "Teams"))
         for team in Team:
             self._entry(teams, NavEntry(f"team:{team.value}", fmt.team_name(team.value), team=team))
+        if is_supervisor(user):
+            self._entry(teams, NavEntry(SUPERVISOR_KEY, QCoreApplication.translate("Sidebar", "Supervisor")))
         self._channels = self._section(QCoreApplication.translate("Sidebar", "Channels"))
         self._accounts = self._section(QCoreApplication.translate("Sidebar", "Accounts"))
         self._leaders = self._section(QCoreApplication.translate("Sidebar", "Leaders' accounts"))
@@ -134,6 +139,7 @@ class Sidebar(QTreeView):
 
     filter_chosen = Signal(object)
     team_chosen = Signal(object)
+    supervisor_chosen = Signal()
     radar_chosen = Signal()
 
     def __init__(self, runner: TaskRunner, user: User, parent: QWidget | None = None) -> None:
@@ -149,6 +155,7 @@ class Sidebar(QTreeView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.expandAll()
         self.selectionModel().currentChanged.connect(self._chosen)
+        self.clicked.connect(self._clicked)  # choosing the supervisor's view again reopens it
         self._count_timer = QTimer(self)
         self._count_timer.setSingleShot(True)
         self._count_timer.setInterval(COUNT_EVERY_MS)
@@ -167,9 +174,17 @@ class Sidebar(QTreeView):
     def current_entry(self) -> NavEntry | None:
         return self.nav.entry(self.currentIndex())
 
+    def _clicked(self, index: QModelIndex) -> None:
+        entry = self.nav.entry(index)
+        if entry is not None and entry.key == SUPERVISOR_KEY:
+            self.supervisor_chosen.emit()
+
     def _chosen(self, current: QModelIndex, _previous: QModelIndex) -> None:
         entry = self.nav.entry(current)
         if entry is None:
+            return
+        if entry.key == SUPERVISOR_KEY:
+            self.supervisor_chosen.emit()
             return
         if entry.key == RADAR_KEY:
             self.radar_chosen.emit()
