@@ -2,693 +2,6 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="id" sourcelanguage="en">
 <context>
-    <name></name>
-    <message>
-        <source>answered %1</source>
-        <translation>dijawab %1</translation>
-    </message>
-    <message>
-        <source>must answer</source>
-        <translation>wajib dijawab</translation>
-    </message>
-    <message>
-        <source>overdue by %1</source>
-        <translation>terlambat %1</translation>
-    </message>
-    <message>
-        <source>due in %1 (%2)</source>
-        <translation>tenggat dalam %1 (%2)</translation>
-    </message>
-    <message>
-        <source>Level</source>
-        <translation>Tingkat</translation>
-    </message>
-    <message>
-        <source>Issue</source>
-        <translation>Isu</translation>
-    </message>
-    <message>
-        <source>Why this level</source>
-        <translation>Alasan tingkat ini</translation>
-    </message>
-    <message>
-        <source>Must answer</source>
-        <translation>Wajib dijawab</translation>
-    </message>
-    <message>
-        <source>Owner</source>
-        <translation>Penanggung jawab</translation>
-    </message>
-    <message>
-        <source>Channels</source>
-        <translation>Kanal</translation>
-    </message>
-    <message>
-        <source>Items</source>
-        <translation>Pesan</translation>
-    </message>
-    <message>
-        <source>Authors</source>
-        <translation>Penulis</translation>
-    </message>
-    <message>
-        <source>KOLs</source>
-        <translation>KOL</translation>
-    </message>
-    <message>
-        <source>Deadline: %1</source>
-        <translation>Tenggat: %1</translation>
-    </message>
-    <message>
-        <source>Issue #%1</source>
-        <translation>Isu #%1</translation>
-    </message>
-    <message>
-        <source>nobody yet</source>
-        <translation>belum ada</translation>
-    </message>
-    <message>
-        <source>Level %1</source>
-        <translation>Tingkat %1</translation>
-    </message>
-    <message>
-        <source>Items per hour over the last 24 hours (peak %1)</source>
-        <translation>Pesan per jam dalam 24 jam terakhir (puncak %1)</translation>
-    </message>
-    <message>
-        <source>Show the issue</source>
-        <translation>Tampilkan isu</translation>
-    </message>
-    <message>
-        <source>Acknowledge</source>
-        <translation>Tandai sudah dilihat</translation>
-    </message>
-    <message>
-        <source>Tell the other supervisors you have seen it</source>
-        <translation>Beri tahu supervisor lain bahwa Anda sudah melihatnya</translation>
-    </message>
-    <message>
-        <source>Hide this notice</source>
-        <translation>Sembunyikan pemberitahuan ini</translation>
-    </message>
-    <message>
-        <source>Must answer: %1</source>
-        <translation>Wajib dijawab: %1</translation>
-    </message>
-    <message>
-        <source>(and %1 more)</source>
-        <translation>(dan %1 lainnya)</translation>
-    </message>
-    <message>
-        <source>Channel</source>
-        <translation>Kanal</translation>
-    </message>
-    <message>
-        <source>Author</source>
-        <translation>Penulis</translation>
-    </message>
-    <message>
-        <source>Message</source>
-        <translation>Pesan</translation>
-    </message>
-    <message>
-        <source>Account</source>
-        <translation>Akun</translation>
-    </message>
-    <message>
-        <source>When</source>
-        <translation>Waktu</translation>
-    </message>
-    <message>
-        <source>Content</source>
-        <translation>Konten</translation>
-    </message>
-    <message>
-        <source>Key terms:</source>
-        <translation>Kata kunci:</translation>
-    </message>
-    <message>
-        <source>Representative item:</source>
-        <translation>Pesan yang mewakili:</translation>
-    </message>
-    <message>
-        <source>Promote/Protect:</source>
-        <translation>Promosi/Proteksi:</translation>
-    </message>
-    <message>
-        <source>Context</source>
-        <translation>Konteks</translation>
-    </message>
-    <message>
-        <source>Channels:</source>
-        <translation>Kanal:</translation>
-    </message>
-    <message>
-        <source>Accounts:</source>
-        <translation>Akun:</translation>
-    </message>
-    <message>
-        <source>Leaders&apos; accounts:</source>
-        <translation>Akun pimpinan:</translation>
-    </message>
-    <message>
-        <source>First seen:</source>
-        <translation>Pertama terlihat:</translation>
-    </message>
-    <message>
-        <source>Started from:</source>
-        <translation>Bermula dari:</translation>
-    </message>
-    <message>
-        <source>Public interest</source>
-        <translation>Perhatian publik</translation>
-    </message>
-    <message>
-        <source>Distinct authors:</source>
-        <translation>Penulis berbeda:</translation>
-    </message>
-    <message>
-        <source>Key opinion leaders:</source>
-        <translation>Tokoh kunci (KOL):</translation>
-    </message>
-    <message>
-        <source>Engagement:</source>
-        <translation>Keterlibatan:</translation>
-    </message>
-    <message>
-        <source>Velocity:</source>
-        <translation>Kecepatan:</translation>
-    </message>
-    <message>
-        <source>Spread:</source>
-        <translation>Sebaran:</translation>
-    </message>
-    <message>
-        <source>Open</source>
-        <translation>Buka</translation>
-    </message>
-    <message>
-        <source>Why: the three measures</source>
-        <translation>Alasan: tiga ukuran</translation>
-    </message>
-    <message>
-        <source>Choose an issue to see why it is on the radar.</source>
-        <translation>Pilih sebuah isu untuk melihat mengapa isu itu ada di radar.</translation>
-    </message>
-    <message>
-        <source>closed</source>
-        <translation>ditutup</translation>
-    </message>
-    <message>
-        <source>open</source>
-        <translation>terbuka</translation>
-    </message>
-    <message>
-        <source>owner: %1</source>
-        <translation>penanggung jawab: %1</translation>
-    </message>
-    <message>
-        <source>Protect %1 · Promote %2</source>
-        <translation>Proteksi %1 · Promosi %2</translation>
-    </message>
-    <message>
-        <source>suggested: %1</source>
-        <translation>saran: %1</translation>
-    </message>
-    <message>
-        <source>and %1 more</source>
-        <translation>dan %1 lainnya</translation>
-    </message>
-    <message>
-        <source>none</source>
-        <translation>tidak ada</translation>
-    </message>
-    <message>
-        <source>%1 likes, shares and replies; %2 views</source>
-        <translation>%1 suka, bagikan, dan balasan; %2 tayangan</translation>
-    </message>
-    <message>
-        <source>rising</source>
-        <translation>naik</translation>
-    </message>
-    <message>
-        <source>falling</source>
-        <translation>turun</translation>
-    </message>
-    <message>
-        <source>steady</source>
-        <translation>stabil</translation>
-    </message>
-    <message>
-        <source>%1 items/hour, %2 (%3 before)</source>
-        <translation>%1 pesan/jam, %2 (sebelumnya %3)</translation>
-    </message>
-    <message>
-        <source>%1 channels; busiest stretch: %2 authors on %3 channels</source>
-        <translation>%1 kanal; periode tersibuk: %2 penulis di %3 kanal</translation>
-    </message>
-    <message>
-        <source>Items: %1</source>
-        <translation>Pesan: %1</translation>
-    </message>
-    <message>
-        <source>(the newest %1 shown)</source>
-        <translation>(ditampilkan %1 yang terbaru)</translation>
-    </message>
-    <message>
-        <source>double-click an item to open its conversation</source>
-        <translation>klik dua kali sebuah pesan untuk membuka percakapannya</translation>
-    </message>
-    <message>
-        <source>Items (%1)</source>
-        <translation>Pesan (%1)</translation>
-    </message>
-    <message>
-        <source>Statement for every channel: %1</source>
-        <translation>Pernyataan untuk semua kanal: %1</translation>
-    </message>
-    <message>
-        <source>No statement yet: draft one to answer on every channel at once.</source>
-        <translation>Belum ada pernyataan: susun satu untuk menjawab di semua kanal sekaligus.</translation>
-    </message>
-    <message>
-        <source>draft, waiting for a supervisor&apos;s approval</source>
-        <translation>draf, menunggu persetujuan supervisor</translation>
-    </message>
-    <message>
-        <source>approved, not sent yet</source>
-        <translation>disetujui, belum dikirim</translation>
-    </message>
-    <message>
-        <source>sent out to every channel</source>
-        <translation>sudah dikirim ke semua kanal</translation>
-    </message>
-    <message>
-        <source>withdrawn</source>
-        <translation>ditarik</translation>
-    </message>
-    <message>
-        <source>Deadline</source>
-        <translation>Tenggat</translation>
-    </message>
-    <message>
-        <source>Answer on every channel by:</source>
-        <translation>Jawab di semua kanal paling lambat:</translation>
-    </message>
-    <message>
-        <source>Issue radar</source>
-        <translation>Radar isu</translation>
-    </message>
-    <message>
-        <source>Closed issues too</source>
-        <translation>Termasuk isu yang ditutup</translation>
-    </message>
-    <message>
-        <source>Active in:</source>
-        <translation>Aktif dalam:</translation>
-    </message>
-    <message>
-        <source>open issues</source>
-        <translation>isu terbuka</translation>
-    </message>
-    <message>
-        <source>key opinion leaders involved</source>
-        <translation>tokoh kunci (KOL) terlibat</translation>
-    </message>
-    <message>
-        <source>items in public-interest issues</source>
-        <translation>pesan dalam isu yang menjadi perhatian publik</translation>
-    </message>
-    <message>
-        <source>Draft statement…</source>
-        <translation>Susun pernyataan…</translation>
-    </message>
-    <message>
-        <source>One answer for every channel of a must-answer issue</source>
-        <translation>Satu jawaban untuk semua kanal dari isu yang wajib dijawab</translation>
-    </message>
-    <message>
-        <source>Owner…</source>
-        <translation>Penanggung jawab…</translation>
-    </message>
-    <message>
-        <source>Who answers for the issue</source>
-        <translation>Siapa yang bertanggung jawab menjawab isu ini</translation>
-    </message>
-    <message>
-        <source>Deadline…</source>
-        <translation>Tenggat…</translation>
-    </message>
-    <message>
-        <source>Move the must-answer deadline (supervisors)</source>
-        <translation>Ubah tenggat wajib jawab (supervisor)</translation>
-    </message>
-    <message>
-        <source>Close</source>
-        <translation>Tutup</translation>
-    </message>
-    <message>
-        <source>Close or reopen the issue</source>
-        <translation>Tutup atau buka kembali isu</translation>
-    </message>
-    <message>
-        <source>Merge</source>
-        <translation>Gabungkan</translation>
-    </message>
-    <message>
-        <source>Merge the issues selected in the list</source>
-        <translation>Gabungkan isu yang dipilih di daftar</translation>
-    </message>
-    <message>
-        <source>Move items…</source>
-        <translation>Pindahkan pesan…</translation>
-    </message>
-    <message>
-        <source>Move the selected items to another issue</source>
-        <translation>Pindahkan pesan yang dipilih ke isu lain</translation>
-    </message>
-    <message>
-        <source>Detach items</source>
-        <translation>Lepaskan pesan</translation>
-    </message>
-    <message>
-        <source>Take the selected items out of any issue</source>
-        <translation>Keluarkan pesan yang dipilih dari isu mana pun</translation>
-    </message>
-    <message>
-        <source>Key opinion leader…</source>
-        <translation>Tokoh kunci (KOL)…</translation>
-    </message>
-    <message>
-        <source>Mark or unmark the selected item&apos;s author</source>
-        <translation>Tandai atau hapus tanda penulis pesan yang dipilih</translation>
-    </message>
-    <message>
-        <source>Export brief…</source>
-        <translation>Ekspor ringkasan…</translation>
-    </message>
-    <message>
-        <source>The issue brief for leadership, as an HTML file</source>
-        <translation>Ringkasan isu untuk pimpinan, sebagai berkas HTML</translation>
-    </message>
-    <message>
-        <source>Reopen</source>
-        <translation>Buka kembali</translation>
-    </message>
-    <message>
-        <source>level 1: %1 · level 2: %2 · level 3: %3 · must answer: %4</source>
-        <translation>tingkat 1: %1 · tingkat 2: %2 · tingkat 3: %3 · wajib dijawab: %4</translation>
-    </message>
-    <message>
-        <source>from %1 authors</source>
-        <translation>dari %1 penulis</translation>
-    </message>
-    <message>
-        <source>No issues on the radar for this period.</source>
-        <translation>Tidak ada isu di radar untuk periode ini.</translation>
-    </message>
-    <message>
-        <source>Acknowledged.</source>
-        <translation>Ditandai sudah dilihat.</translation>
-    </message>
-    <message>
-        <source>Owner set.</source>
-        <translation>Penanggung jawab ditetapkan.</translation>
-    </message>
-    <message>
-        <source>Deadline moved.</source>
-        <translation>Tenggat diubah.</translation>
-    </message>
-    <message>
-        <source>Issue closed.</source>
-        <translation>Isu ditutup.</translation>
-    </message>
-    <message>
-        <source>Issue reopened.</source>
-        <translation>Isu dibuka kembali.</translation>
-    </message>
-    <message>
-        <source>Merged into issue #%1.</source>
-        <translation>Digabungkan ke isu #%1.</translation>
-    </message>
-    <message>
-        <source>%1 items moved to issue #%2.</source>
-        <translation>%1 pesan dipindahkan ke isu #%2.</translation>
-    </message>
-    <message>
-        <source>%1 items taken out of their issue.</source>
-        <translation>%1 pesan dikeluarkan dari isunya.</translation>
-    </message>
-    <message>
-        <source>Marked as a key opinion leader.</source>
-        <translation>Ditandai sebagai tokoh kunci (KOL).</translation>
-    </message>
-    <message>
-        <source>No longer a key opinion leader.</source>
-        <translation>Tidak lagi ditandai sebagai tokoh kunci (KOL).</translation>
-    </message>
-    <message>
-        <source>Brief written to %1.</source>
-        <translation>Ringkasan disimpan di %1.</translation>
-    </message>
-    <message>
-        <source>Only a must-answer issue gets one statement for every channel.</source>
-        <translation>Hanya isu yang wajib dijawab yang mendapat satu pernyataan untuk semua kanal.</translation>
-    </message>
-    <message>
-        <source>(nobody)</source>
-        <translation>(tidak ada)</translation>
-    </message>
-    <message>
-        <source>Me (%1)</source>
-        <translation>Saya (%1)</translation>
-    </message>
-    <message>
-        <source>Who answers for issue #%1?</source>
-        <translation>Siapa yang bertanggung jawab menjawab isu #%1?</translation>
-    </message>
-    <message>
-        <source>Select at least two issues in the list to merge them.</source>
-        <translation>Pilih sedikitnya dua isu di daftar untuk menggabungkannya.</translation>
-    </message>
-    <message>
-        <source>There is no other open issue to move the items to.</source>
-        <translation>Tidak ada isu terbuka lain sebagai tujuan pemindahan pesan.</translation>
-    </message>
-    <message>
-        <source>Move items</source>
-        <translation>Pindahkan pesan</translation>
-    </message>
-    <message>
-        <source>Move %1 items to:</source>
-        <translation>Pindahkan %1 pesan ke:</translation>
-    </message>
-    <message>
-        <source>This item has no known author.</source>
-        <translation>Penulis pesan ini tidak diketahui.</translation>
-    </message>
-    <message>
-        <source>Key opinion leader</source>
-        <translation>Tokoh kunci (KOL)</translation>
-    </message>
-    <message>
-        <source>%1 is marked as a key opinion leader. Take the mark off?</source>
-        <translation>%1 ditandai sebagai tokoh kunci (KOL). Hapus tanda ini?</translation>
-    </message>
-    <message>
-        <source>Mark %1 as a key opinion leader, as:</source>
-        <translation>Tandai %1 sebagai tokoh kunci (KOL), sebagai:</translation>
-    </message>
-    <message>
-        <source>Export the issue brief</source>
-        <translation>Ekspor ringkasan isu</translation>
-    </message>
-    <message>
-        <source>Web page (*.html)</source>
-        <translation>Halaman web (*.html)</translation>
-    </message>
-    <message>
-        <source>Open the conversation</source>
-        <translation>Buka percakapan</translation>
-    </message>
-    <message>
-        <source>journalist</source>
-        <translation>jurnalis</translation>
-    </message>
-    <message>
-        <source>official</source>
-        <translation>pejabat</translation>
-    </message>
-    <message>
-        <source>influencer</source>
-        <translation>pemengaruh (influencer)</translation>
-    </message>
-    <message>
-        <source>media</source>
-        <translation>media</translation>
-    </message>
-    <message>
-        <source>planned</source>
-        <translation>terencana</translation>
-    </message>
-    <message>
-        <source>Statement for every channel</source>
-        <translation>Pernyataan untuk semua kanal</translation>
-    </message>
-    <message>
-        <source>The statement, in full (mail and tickets get it whole)</source>
-        <translation>Pernyataan lengkap (email dan tiket menerimanya utuh)</translation>
-    </message>
-    <message>
-        <source>Optional: a short version for channels with a length limit</source>
-        <translation>Opsional: versi singkat untuk kanal dengan batas panjang</translation>
-    </message>
-    <message>
-        <source>Optional: a link to the full statement, added where the text is cut</source>
-        <translation>Opsional: tautan ke pernyataan lengkap, ditambahkan bila teks dipotong</translation>
-    </message>
-    <message>
-        <source>Statement:</source>
-        <translation>Pernyataan:</translation>
-    </message>
-    <message>
-        <source>Short version:</source>
-        <translation>Versi singkat:</translation>
-    </message>
-    <message>
-        <source>Link:</source>
-        <translation>Tautan:</translation>
-    </message>
-    <message>
-        <source>One text</source>
-        <translation>Satu teks</translation>
-    </message>
-    <message>
-        <source>Limit</source>
-        <translation>Batas</translation>
-    </message>
-    <message>
-        <source>Characters</source>
-        <translation>Karakter</translation>
-    </message>
-    <message>
-        <source>As it will read</source>
-        <translation>Seperti yang akan terbaca</translation>
-    </message>
-    <message>
-        <source>How each channel gets it</source>
-        <translation>Yang diterima setiap kanal</translation>
-    </message>
-    <message>
-        <source>Approve</source>
-        <translation>Setujui</translation>
-    </message>
-    <message>
-        <source>Supervisors approve the statement for every channel</source>
-        <translation>Supervisor menyetujui pernyataan untuk semua kanal</translation>
-    </message>
-    <message>
-        <source>Send to every channel</source>
-        <translation>Kirim ke semua kanal</translation>
-    </message>
-    <message>
-        <source>Queue one reply per channel and account in the outbox</source>
-        <translation>Antrekan satu balasan per kanal dan akun di kotak keluar</translation>
-    </message>
-    <message>
-        <source>Withdraw</source>
-        <translation>Tarik</translation>
-    </message>
-    <message>
-        <source>State</source>
-        <translation>Status</translation>
-    </message>
-    <message>
-        <source>Sent</source>
-        <translation>Terkirim</translation>
-    </message>
-    <message>
-        <source>Progress per channel</source>
-        <translation>Kemajuan per kanal</translation>
-    </message>
-    <message>
-        <source>Issue #%1 no longer exists.</source>
-        <translation>Isu #%1 sudah tidak ada.</translation>
-    </message>
-    <message>
-        <source>answer by %1</source>
-        <translation>jawab paling lambat %1</translation>
-    </message>
-    <message>
-        <source>Not saved yet. Saving the draft asks a supervisor to approve it.</source>
-        <translation>Belum disimpan. Menyimpan draf berarti meminta persetujuan supervisor.</translation>
-    </message>
-    <message>
-        <source>Draft, waiting for a supervisor&apos;s approval.</source>
-        <translation>Draf, menunggu persetujuan supervisor.</translation>
-    </message>
-    <message>
-        <source>Draft: read it, then approve it for every channel.</source>
-        <translation>Draf: baca, lalu setujui untuk semua kanal.</translation>
-    </message>
-    <message>
-        <source>Approved by %1: ready to send to every channel.</source>
-        <translation>Disetujui oleh %1: siap dikirim ke semua kanal.</translation>
-    </message>
-    <message>
-        <source>a supervisor</source>
-        <translation>seorang supervisor</translation>
-    </message>
-    <message>
-        <source>Sent out through the outbox; each channel&apos;s progress is below.</source>
-        <translation>Dikirim melalui kotak keluar; kemajuan setiap kanal ada di bawah.</translation>
-    </message>
-    <message>
-        <source>Nothing sent yet.</source>
-        <translation>Belum ada yang dikirim.</translation>
-    </message>
-    <message>
-        <source>no limit</source>
-        <translation>tanpa batas</translation>
-    </message>
-    <message>
-        <source>shortened to fit</source>
-        <translation>dipersingkat agar muat</translation>
-    </message>
-    <message>
-        <source>%1 characters; %2 of %3 channels get it shortened</source>
-        <translation>%1 karakter; %2 dari %3 kanal menerima versi singkat</translation>
-    </message>
-    <message>
-        <source>Save draft</source>
-        <translation>Simpan draf</translation>
-    </message>
-    <message>
-        <source>Request approval</source>
-        <translation>Minta persetujuan</translation>
-    </message>
-    <message>
-        <source>Statement saved; a supervisor approves it.</source>
-        <translation>Pernyataan disimpan; menunggu persetujuan supervisor.</translation>
-    </message>
-    <message>
-        <source>Statement saved.</source>
-        <translation>Pernyataan disimpan.</translation>
-    </message>
-    <message>
-        <source>Statement approved.</source>
-        <translation>Pernyataan disetujui.</translation>
-    </message>
-    <message>
-        <source>Statement queued on every channel.</source>
-        <translation>Pernyataan masuk antrean di semua kanal.</translation>
-    </message>
-    <message>
-        <source>Statement withdrawn.</source>
-        <translation>Pernyataan ditarik.</translation>
-    </message>
-</context>
-<context>
     <name>AccountsPage</name>
     <message>
         <source>Keep account secrets in a plain-text file readable only by me (not encrypted)</source>
@@ -1622,6 +935,298 @@
 <context>
     <name>RadarPage</name>
     <message>
+        <source>answered %1</source>
+        <translation>dijawab %1</translation>
+    </message>
+    <message>
+        <source>must answer</source>
+        <translation>wajib dijawab</translation>
+    </message>
+    <message>
+        <source>overdue by %1</source>
+        <translation>terlambat %1</translation>
+    </message>
+    <message>
+        <source>due in %1 (%2)</source>
+        <translation>tenggat dalam %1 (%2)</translation>
+    </message>
+    <message>
+        <source>Level</source>
+        <translation>Tingkat</translation>
+    </message>
+    <message>
+        <source>Issue</source>
+        <translation>Isu</translation>
+    </message>
+    <message>
+        <source>Why this level</source>
+        <translation>Alasan tingkat ini</translation>
+    </message>
+    <message>
+        <source>Must answer</source>
+        <translation>Wajib dijawab</translation>
+    </message>
+    <message>
+        <source>Owner</source>
+        <translation>Penanggung jawab</translation>
+    </message>
+    <message>
+        <source>Channels</source>
+        <translation>Kanal</translation>
+    </message>
+    <message>
+        <source>Items</source>
+        <translation>Pesan</translation>
+    </message>
+    <message>
+        <source>Authors</source>
+        <translation>Penulis</translation>
+    </message>
+    <message>
+        <source>KOLs</source>
+        <translation>KOL</translation>
+    </message>
+    <message>
+        <source>Deadline: %1</source>
+        <translation>Tenggat: %1</translation>
+    </message>
+    <message>
+        <source>Issue #%1</source>
+        <translation>Isu #%1</translation>
+    </message>
+    <message>
+        <source>nobody yet</source>
+        <translation>belum ada</translation>
+    </message>
+    <message>
+        <source>Level %1</source>
+        <translation>Tingkat %1</translation>
+    </message>
+    <message>
+        <source>Items per hour over the last 24 hours (peak %1)</source>
+        <translation>Pesan per jam dalam 24 jam terakhir (puncak %1)</translation>
+    </message>
+    <message>
+        <source>Show the issue</source>
+        <translation>Tampilkan isu</translation>
+    </message>
+    <message>
+        <source>Acknowledge</source>
+        <translation>Tandai sudah dilihat</translation>
+    </message>
+    <message>
+        <source>Tell the other supervisors you have seen it</source>
+        <translation>Beri tahu supervisor lain bahwa Anda sudah melihatnya</translation>
+    </message>
+    <message>
+        <source>Hide this notice</source>
+        <translation>Sembunyikan pemberitahuan ini</translation>
+    </message>
+    <message>
+        <source>Must answer: %1</source>
+        <translation>Wajib dijawab: %1</translation>
+    </message>
+    <message>
+        <source>(and %1 more)</source>
+        <translation>(dan %1 lainnya)</translation>
+    </message>
+    <message>
+        <source>Channel</source>
+        <translation>Kanal</translation>
+    </message>
+    <message>
+        <source>Author</source>
+        <translation>Penulis</translation>
+    </message>
+    <message>
+        <source>Message</source>
+        <translation>Pesan</translation>
+    </message>
+    <message>
+        <source>Account</source>
+        <translation>Akun</translation>
+    </message>
+    <message>
+        <source>When</source>
+        <translation>Waktu</translation>
+    </message>
+    <message>
+        <source>Content</source>
+        <translation>Konten</translation>
+    </message>
+    <message>
+        <source>Key terms:</source>
+        <translation>Kata kunci:</translation>
+    </message>
+    <message>
+        <source>Representative item:</source>
+        <translation>Pesan yang mewakili:</translation>
+    </message>
+    <message>
+        <source>Promote/Protect:</source>
+        <translation>Promosi/Proteksi:</translation>
+    </message>
+    <message>
+        <source>Context</source>
+        <translation>Konteks</translation>
+    </message>
+    <message>
+        <source>Channels:</source>
+        <translation>Kanal:</translation>
+    </message>
+    <message>
+        <source>Accounts:</source>
+        <translation>Akun:</translation>
+    </message>
+    <message>
+        <source>Leaders&apos; accounts:</source>
+        <translation>Akun pimpinan:</translation>
+    </message>
+    <message>
+        <source>First seen:</source>
+        <translation>Pertama terlihat:</translation>
+    </message>
+    <message>
+        <source>Started from:</source>
+        <translation>Bermula dari:</translation>
+    </message>
+    <message>
+        <source>Public interest</source>
+        <translation>Perhatian publik</translation>
+    </message>
+    <message>
+        <source>Distinct authors:</source>
+        <translation>Penulis berbeda:</translation>
+    </message>
+    <message>
+        <source>Key opinion leaders:</source>
+        <translation>Tokoh kunci (KOL):</translation>
+    </message>
+    <message>
+        <source>Engagement:</source>
+        <translation>Keterlibatan:</translation>
+    </message>
+    <message>
+        <source>Velocity:</source>
+        <translation>Kecepatan:</translation>
+    </message>
+    <message>
+        <source>Spread:</source>
+        <translation>Sebaran:</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>Buka</translation>
+    </message>
+    <message>
+        <source>Why: the three measures</source>
+        <translation>Alasan: tiga ukuran</translation>
+    </message>
+    <message>
+        <source>Choose an issue to see why it is on the radar.</source>
+        <translation>Pilih sebuah isu untuk melihat mengapa isu itu ada di radar.</translation>
+    </message>
+    <message>
+        <source>closed</source>
+        <translation>ditutup</translation>
+    </message>
+    <message>
+        <source>open</source>
+        <translation>terbuka</translation>
+    </message>
+    <message>
+        <source>owner: %1</source>
+        <translation>penanggung jawab: %1</translation>
+    </message>
+    <message>
+        <source>Protect %1 · Promote %2</source>
+        <translation>Proteksi %1 · Promosi %2</translation>
+    </message>
+    <message>
+        <source>suggested: %1</source>
+        <translation>saran: %1</translation>
+    </message>
+    <message>
+        <source>and %1 more</source>
+        <translation>dan %1 lainnya</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>tidak ada</translation>
+    </message>
+    <message>
+        <source>%1 likes, shares and replies; %2 views</source>
+        <translation>%1 suka, bagikan, dan balasan; %2 tayangan</translation>
+    </message>
+    <message>
+        <source>rising</source>
+        <translation>naik</translation>
+    </message>
+    <message>
+        <source>falling</source>
+        <translation>turun</translation>
+    </message>
+    <message>
+        <source>steady</source>
+        <translation>stabil</translation>
+    </message>
+    <message>
+        <source>%1 items/hour, %2 (%3 before)</source>
+        <translation>%1 pesan/jam, %2 (sebelumnya %3)</translation>
+    </message>
+    <message>
+        <source>%1 channels; busiest stretch: %2 authors on %3 channels</source>
+        <translation>%1 kanal; periode tersibuk: %2 penulis di %3 kanal</translation>
+    </message>
+    <message>
+        <source>Items: %1</source>
+        <translation>Pesan: %1</translation>
+    </message>
+    <message>
+        <source>(the newest %1 shown)</source>
+        <translation>(ditampilkan %1 yang terbaru)</translation>
+    </message>
+    <message>
+        <source>double-click an item to open its conversation</source>
+        <translation>klik dua kali sebuah pesan untuk membuka percakapannya</translation>
+    </message>
+    <message>
+        <source>Items (%1)</source>
+        <translation>Pesan (%1)</translation>
+    </message>
+    <message>
+        <source>Statement for every channel: %1</source>
+        <translation>Pernyataan untuk semua kanal: %1</translation>
+    </message>
+    <message>
+        <source>No statement yet: draft one to answer on every channel at once.</source>
+        <translation>Belum ada pernyataan: susun satu untuk menjawab di semua kanal sekaligus.</translation>
+    </message>
+    <message>
+        <source>draft, waiting for a supervisor&apos;s approval</source>
+        <translation>draf, menunggu persetujuan supervisor</translation>
+    </message>
+    <message>
+        <source>approved, not sent yet</source>
+        <translation>disetujui, belum dikirim</translation>
+    </message>
+    <message>
+        <source>sent out to every channel</source>
+        <translation>sudah dikirim ke semua kanal</translation>
+    </message>
+    <message>
+        <source>withdrawn</source>
+        <translation>ditarik</translation>
+    </message>
+    <message>
+        <source>Deadline</source>
+        <translation>Tenggat</translation>
+    </message>
+    <message>
+        <source>Answer on every channel by:</source>
+        <translation>Jawab di semua kanal paling lambat:</translation>
+    </message>
+    <message>
         <source>the last 24 hours</source>
         <translation>24 jam terakhir</translation>
     </message>
@@ -1636,6 +1241,238 @@
     <message>
         <source>any time</source>
         <translation>kapan saja</translation>
+    </message>
+    <message>
+        <source>Issue radar</source>
+        <translation>Radar isu</translation>
+    </message>
+    <message>
+        <source>Closed issues too</source>
+        <translation>Termasuk isu yang ditutup</translation>
+    </message>
+    <message>
+        <source>Active in:</source>
+        <translation>Aktif dalam:</translation>
+    </message>
+    <message>
+        <source>open issues</source>
+        <translation>isu terbuka</translation>
+    </message>
+    <message>
+        <source>key opinion leaders involved</source>
+        <translation>tokoh kunci (KOL) terlibat</translation>
+    </message>
+    <message>
+        <source>items in public-interest issues</source>
+        <translation>pesan dalam isu yang menjadi perhatian publik</translation>
+    </message>
+    <message>
+        <source>Draft statement…</source>
+        <translation>Susun pernyataan…</translation>
+    </message>
+    <message>
+        <source>One answer for every channel of a must-answer issue</source>
+        <translation>Satu jawaban untuk semua kanal dari isu yang wajib dijawab</translation>
+    </message>
+    <message>
+        <source>Owner…</source>
+        <translation>Penanggung jawab…</translation>
+    </message>
+    <message>
+        <source>Who answers for the issue</source>
+        <translation>Siapa yang bertanggung jawab menjawab isu ini</translation>
+    </message>
+    <message>
+        <source>Deadline…</source>
+        <translation>Tenggat…</translation>
+    </message>
+    <message>
+        <source>Move the must-answer deadline (supervisors)</source>
+        <translation>Ubah tenggat wajib jawab (supervisor)</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>Tutup</translation>
+    </message>
+    <message>
+        <source>Close or reopen the issue</source>
+        <translation>Tutup atau buka kembali isu</translation>
+    </message>
+    <message>
+        <source>Merge</source>
+        <translation>Gabungkan</translation>
+    </message>
+    <message>
+        <source>Merge the issues selected in the list</source>
+        <translation>Gabungkan isu yang dipilih di daftar</translation>
+    </message>
+    <message>
+        <source>Move items…</source>
+        <translation>Pindahkan pesan…</translation>
+    </message>
+    <message>
+        <source>Move the selected items to another issue</source>
+        <translation>Pindahkan pesan yang dipilih ke isu lain</translation>
+    </message>
+    <message>
+        <source>Detach items</source>
+        <translation>Lepaskan pesan</translation>
+    </message>
+    <message>
+        <source>Take the selected items out of any issue</source>
+        <translation>Keluarkan pesan yang dipilih dari isu mana pun</translation>
+    </message>
+    <message>
+        <source>Key opinion leader…</source>
+        <translation>Tokoh kunci (KOL)…</translation>
+    </message>
+    <message>
+        <source>Mark or unmark the selected item&apos;s author</source>
+        <translation>Tandai atau hapus tanda penulis pesan yang dipilih</translation>
+    </message>
+    <message>
+        <source>Export brief…</source>
+        <translation>Ekspor ringkasan…</translation>
+    </message>
+    <message>
+        <source>The issue brief for leadership, as an HTML file</source>
+        <translation>Ringkasan isu untuk pimpinan, sebagai berkas HTML</translation>
+    </message>
+    <message>
+        <source>Reopen</source>
+        <translation>Buka kembali</translation>
+    </message>
+    <message>
+        <source>level 1: %1 · level 2: %2 · level 3: %3 · must answer: %4</source>
+        <translation>tingkat 1: %1 · tingkat 2: %2 · tingkat 3: %3 · wajib dijawab: %4</translation>
+    </message>
+    <message>
+        <source>from %1 authors</source>
+        <translation>dari %1 penulis</translation>
+    </message>
+    <message>
+        <source>No issues on the radar for this period.</source>
+        <translation>Tidak ada isu di radar untuk periode ini.</translation>
+    </message>
+    <message>
+        <source>Acknowledged.</source>
+        <translation>Ditandai sudah dilihat.</translation>
+    </message>
+    <message>
+        <source>Owner set.</source>
+        <translation>Penanggung jawab ditetapkan.</translation>
+    </message>
+    <message>
+        <source>Deadline moved.</source>
+        <translation>Tenggat diubah.</translation>
+    </message>
+    <message>
+        <source>Issue closed.</source>
+        <translation>Isu ditutup.</translation>
+    </message>
+    <message>
+        <source>Issue reopened.</source>
+        <translation>Isu dibuka kembali.</translation>
+    </message>
+    <message>
+        <source>Merged into issue #%1.</source>
+        <translation>Digabungkan ke isu #%1.</translation>
+    </message>
+    <message>
+        <source>%1 items moved to issue #%2.</source>
+        <translation>%1 pesan dipindahkan ke isu #%2.</translation>
+    </message>
+    <message>
+        <source>%1 items taken out of their issue.</source>
+        <translation>%1 pesan dikeluarkan dari isunya.</translation>
+    </message>
+    <message>
+        <source>Marked as a key opinion leader.</source>
+        <translation>Ditandai sebagai tokoh kunci (KOL).</translation>
+    </message>
+    <message>
+        <source>No longer a key opinion leader.</source>
+        <translation>Tidak lagi ditandai sebagai tokoh kunci (KOL).</translation>
+    </message>
+    <message>
+        <source>Brief written to %1.</source>
+        <translation>Ringkasan disimpan di %1.</translation>
+    </message>
+    <message>
+        <source>Only a must-answer issue gets one statement for every channel.</source>
+        <translation>Hanya isu yang wajib dijawab yang mendapat satu pernyataan untuk semua kanal.</translation>
+    </message>
+    <message>
+        <source>(nobody)</source>
+        <translation>(tidak ada)</translation>
+    </message>
+    <message>
+        <source>Me (%1)</source>
+        <translation>Saya (%1)</translation>
+    </message>
+    <message>
+        <source>Who answers for issue #%1?</source>
+        <translation>Siapa yang bertanggung jawab menjawab isu #%1?</translation>
+    </message>
+    <message>
+        <source>Select at least two issues in the list to merge them.</source>
+        <translation>Pilih sedikitnya dua isu di daftar untuk menggabungkannya.</translation>
+    </message>
+    <message>
+        <source>There is no other open issue to move the items to.</source>
+        <translation>Tidak ada isu terbuka lain sebagai tujuan pemindahan pesan.</translation>
+    </message>
+    <message>
+        <source>Move items</source>
+        <translation>Pindahkan pesan</translation>
+    </message>
+    <message>
+        <source>Move %1 items to:</source>
+        <translation>Pindahkan %1 pesan ke:</translation>
+    </message>
+    <message>
+        <source>This item has no known author.</source>
+        <translation>Penulis pesan ini tidak diketahui.</translation>
+    </message>
+    <message>
+        <source>Key opinion leader</source>
+        <translation>Tokoh kunci (KOL)</translation>
+    </message>
+    <message>
+        <source>%1 is marked as a key opinion leader. Take the mark off?</source>
+        <translation>%1 ditandai sebagai tokoh kunci (KOL). Hapus tanda ini?</translation>
+    </message>
+    <message>
+        <source>Mark %1 as a key opinion leader, as:</source>
+        <translation>Tandai %1 sebagai tokoh kunci (KOL), sebagai:</translation>
+    </message>
+    <message>
+        <source>Export the issue brief</source>
+        <translation>Ekspor ringkasan isu</translation>
+    </message>
+    <message>
+        <source>Web page (*.html)</source>
+        <translation>Halaman web (*.html)</translation>
+    </message>
+    <message>
+        <source>Open the conversation</source>
+        <translation>Buka percakapan</translation>
+    </message>
+    <message>
+        <source>journalist</source>
+        <translation>jurnalis</translation>
+    </message>
+    <message>
+        <source>official</source>
+        <translation>pejabat</translation>
+    </message>
+    <message>
+        <source>influencer</source>
+        <translation>pemengaruh (influencer)</translation>
+    </message>
+    <message>
+        <source>media</source>
+        <translation>media</translation>
     </message>
 </context>
 <context>
@@ -1858,6 +1695,189 @@
     <message>
         <source>Total: %1</source>
         <translation>Total: %1</translation>
+    </message>
+</context>
+<context>
+    <name>StatementDialog</name>
+    <message>
+        <source>planned</source>
+        <translation>terencana</translation>
+    </message>
+    <message>
+        <source>Statement for every channel</source>
+        <translation>Pernyataan untuk semua kanal</translation>
+    </message>
+    <message>
+        <source>The statement, in full (mail and tickets get it whole)</source>
+        <translation>Pernyataan lengkap (email dan tiket menerimanya utuh)</translation>
+    </message>
+    <message>
+        <source>Optional: a short version for channels with a length limit</source>
+        <translation>Opsional: versi singkat untuk kanal dengan batas panjang</translation>
+    </message>
+    <message>
+        <source>Optional: a link to the full statement, added where the text is cut</source>
+        <translation>Opsional: tautan ke pernyataan lengkap, ditambahkan bila teks dipotong</translation>
+    </message>
+    <message>
+        <source>Statement:</source>
+        <translation>Pernyataan:</translation>
+    </message>
+    <message>
+        <source>Short version:</source>
+        <translation>Versi singkat:</translation>
+    </message>
+    <message>
+        <source>Link:</source>
+        <translation>Tautan:</translation>
+    </message>
+    <message>
+        <source>One text</source>
+        <translation>Satu teks</translation>
+    </message>
+    <message>
+        <source>Channel</source>
+        <translation>Kanal</translation>
+    </message>
+    <message>
+        <source>Account</source>
+        <translation>Akun</translation>
+    </message>
+    <message>
+        <source>Limit</source>
+        <translation>Batas</translation>
+    </message>
+    <message>
+        <source>Characters</source>
+        <translation>Karakter</translation>
+    </message>
+    <message>
+        <source>As it will read</source>
+        <translation>Seperti yang akan terbaca</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>Catatan</translation>
+    </message>
+    <message>
+        <source>How each channel gets it</source>
+        <translation>Yang diterima setiap kanal</translation>
+    </message>
+    <message>
+        <source>Approve</source>
+        <translation>Setujui</translation>
+    </message>
+    <message>
+        <source>Supervisors approve the statement for every channel</source>
+        <translation>Supervisor menyetujui pernyataan untuk semua kanal</translation>
+    </message>
+    <message>
+        <source>Send to every channel</source>
+        <translation>Kirim ke semua kanal</translation>
+    </message>
+    <message>
+        <source>Queue one reply per channel and account in the outbox</source>
+        <translation>Antrekan satu balasan per kanal dan akun di kotak keluar</translation>
+    </message>
+    <message>
+        <source>Withdraw</source>
+        <translation>Tarik</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>Tutup</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <source>Sent</source>
+        <translation>Terkirim</translation>
+    </message>
+    <message>
+        <source>Progress per channel</source>
+        <translation>Kemajuan per kanal</translation>
+    </message>
+    <message>
+        <source>Issue #%1 no longer exists.</source>
+        <translation>Isu #%1 sudah tidak ada.</translation>
+    </message>
+    <message>
+        <source>answer by %1</source>
+        <translation>jawab paling lambat %1</translation>
+    </message>
+    <message>
+        <source>Not saved yet. Saving the draft asks a supervisor to approve it.</source>
+        <translation>Belum disimpan. Menyimpan draf berarti meminta persetujuan supervisor.</translation>
+    </message>
+    <message>
+        <source>Draft, waiting for a supervisor&apos;s approval.</source>
+        <translation>Draf, menunggu persetujuan supervisor.</translation>
+    </message>
+    <message>
+        <source>Draft: read it, then approve it for every channel.</source>
+        <translation>Draf: baca, lalu setujui untuk semua kanal.</translation>
+    </message>
+    <message>
+        <source>Approved by %1: ready to send to every channel.</source>
+        <translation>Disetujui oleh %1: siap dikirim ke semua kanal.</translation>
+    </message>
+    <message>
+        <source>a supervisor</source>
+        <translation>seorang supervisor</translation>
+    </message>
+    <message>
+        <source>Sent out through the outbox; each channel&apos;s progress is below.</source>
+        <translation>Dikirim melalui kotak keluar; kemajuan setiap kanal ada di bawah.</translation>
+    </message>
+    <message>
+        <source>Nothing sent yet.</source>
+        <translation>Belum ada yang dikirim.</translation>
+    </message>
+    <message>
+        <source>no limit</source>
+        <translation>tanpa batas</translation>
+    </message>
+    <message>
+        <source>shortened to fit</source>
+        <translation>dipersingkat agar muat</translation>
+    </message>
+    <message>
+        <source>leader&apos;s account: waits for approval in the outbox</source>
+        <translation>akun pimpinan: menunggu persetujuan di kotak keluar</translation>
+    </message>
+    <message>
+        <source>%1 characters; %2 of %3 channels get it shortened</source>
+        <translation>%1 karakter; %2 dari %3 kanal menerima versi singkat</translation>
+    </message>
+    <message>
+        <source>Save draft</source>
+        <translation>Simpan draf</translation>
+    </message>
+    <message>
+        <source>Request approval</source>
+        <translation>Minta persetujuan</translation>
+    </message>
+    <message>
+        <source>Statement saved; a supervisor approves it.</source>
+        <translation>Pernyataan disimpan; menunggu persetujuan supervisor.</translation>
+    </message>
+    <message>
+        <source>Statement saved.</source>
+        <translation>Pernyataan disimpan.</translation>
+    </message>
+    <message>
+        <source>Statement approved.</source>
+        <translation>Pernyataan disetujui.</translation>
+    </message>
+    <message>
+        <source>Statement queued on every channel.</source>
+        <translation>Pernyataan masuk antrean di semua kanal.</translation>
+    </message>
+    <message>
+        <source>Statement withdrawn.</source>
+        <translation>Pernyataan ditarik.</translation>
     </message>
 </context>
 <context>
