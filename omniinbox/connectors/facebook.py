@@ -178,7 +178,7 @@ def graph_error(status: int, body: Any, where: str, headers: Mapping[str, str] |
     message = REDACTOR(str(error.get("message") or "").strip())[:300]
     said = f"(#{code}{f'/{subcode}' if subcode else ''}) {message}".strip()
     text = f"{where}: {status} {said}"
-    if code in (190, 102) or (status == 401 and code == 0):
+    if code in (190, 102, 104) or (status == 401 and code == 0):
         return AuthenticationError(f"{text} (the access token was not accepted: create a new one)")
     if code in _RATE_CODES or 80001 <= code <= 80014:
         wait = _regain_seconds(headers or {}) or (60.0 if code == 613 else 300.0)
