@@ -33,6 +33,7 @@ __all__ = [
     "add_checked_account",
     "check_account",
     "keyring_available",
+    "plaintext_opted_in",
     "remove_account",
     "secret_store",
     "update_profile",
@@ -50,6 +51,12 @@ def keyring_available() -> bool:
     except SecretsUnavailable:
         return False
     return True
+
+
+def plaintext_opted_in() -> bool:
+    """Whether the person opted in to the plain-text file earlier (it exists only once they did
+    and a secret was kept there): then the window's background sync should read it too."""
+    return paths.plaintext_secrets_file().exists()
 
 
 def secret_store(*, allow_plaintext: bool = False) -> SecretStore:

@@ -99,11 +99,13 @@ def test_plain_text_only_when_opted_in(monkeypatch: pytest.MonkeyPatch, tmp_path
 
     monkeypatch.setattr(keyring, "get_keyring", lambda: fail.Keyring())
     monkeypatch.setattr(account_setup.paths, "plaintext_secrets_file", lambda: tmp_path / "plain.json")
-    assert not account_setup.keyring_available()
+    assert not account_setup.keyring_available() and not account_setup.plaintext_opted_in()
     with pytest.raises(SecretsUnavailable, match="--allow-plaintext-secrets"):
         account_setup.secret_store()
     store = account_setup.secret_store(allow_plaintext=True)
     assert not store.secure and "plain-text file" in store.description and "plain.json" in store.description
+    store.set("zendesk:x", "s3cret-token")
+    assert account_setup.plaintext_opted_in()
 
 
 def test_the_profile_edit(cache: Cache) -> None:

@@ -414,7 +414,8 @@ class AccountsPage(QWidget):
             self.tr("Keep account secrets in a plain-text file readable only by me (not encrypted)"), self
         )
         self.plaintext_box.setObjectName("allow-plaintext-secrets")
-        self.plaintext_box.setChecked(_truthy(settings.value(PLAINTEXT_SECRETS_KEY), False))
+        opted_in = _truthy(settings.value(PLAINTEXT_SECRETS_KEY), False)
+        self.plaintext_box.setChecked(opted_in or (store is None and account_setup.plaintext_opted_in()))
         self.plaintext_box.toggled.connect(self._plaintext_toggled)
 
         self.table = QTableWidget(0, len(self.COLUMNS), self)

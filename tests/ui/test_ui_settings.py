@@ -159,6 +159,7 @@ def test_without_a_keyring_secrets_need_the_explicit_plain_text_opt_in(
         raise SecretsUnavailable("no system keyring")
 
     monkeypatch.setattr(account_setup, "secret_store", no_keyring)
+    monkeypatch.setattr(account_setup, "plaintext_opted_in", file.exists)
     d = SettingsDialog(runner, sample.admin, shortcuts, settings)
     qtbot.addWidget(d)
     page = d.accounts
