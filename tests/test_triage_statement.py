@@ -200,7 +200,7 @@ def test_owner_and_deadline_of_a_must_answer_issue(cache: Cache) -> None:
 
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
-    running = start_sandbox(["viral-outage"], live=False)
+    running = start_sandbox(["viral-outage"], live=False, platforms=list(WRITES))
     try:
         yield running
     finally:

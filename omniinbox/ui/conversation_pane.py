@@ -84,7 +84,7 @@ def _plain(label: QLabel) -> QLabel:
 class ConversationPane(QWidget):
     """See the module docstring. ``item_id`` is the item in view (``None``: nothing open)."""
 
-    open_item = Signal(int)
+    open_item = Signal(object)  # item ids are 64-bit: Signal(int) would truncate them to 32
     message = Signal(str)
 
     def __init__(self, runner: TaskRunner, user: User, parent: QWidget | None = None) -> None:

@@ -92,7 +92,7 @@ class ListPanel(QWidget):
     """A list of items with its own lazy model. See the module docstring."""
 
     current_changed = Signal(object)
-    activated = Signal(int)
+    activated = Signal(object)  # item ids are 64-bit: Signal(int) would truncate them to 32
 
     def __init__(self, runner: TaskRunner, source: IdSource | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -364,3 +364,16 @@ def test_status_bar_shows_accounts_and_outbox(qtbot: Any, window: MainWindow, ru
     assert "not synced yet" in window.status.sync.text()
     assert window.status.outbox.text().startswith("Outbox: 0 queued")
     assert "Wali Kota (X)" in window.status.sync.toolTip()
+
+
+def test_item_ids_cross_signals_whole(qtbot: Any, window: MainWindow) -> None:
+    """Item ids are 64-bit (time-ordered); a signal declared with ``int`` would cut them to 32
+    bits and open another item, or none."""
+    big = (1_763_900_000_000 << 20) + 12345  # an id as the store makes them today
+    panel = window.panels()[0]
+    with qtbot.waitSignal(panel.activated) as got:
+        panel.activated.emit(big)
+    assert got.args == [big]
+    with qtbot.waitSignal(window.pane.open_item) as got:
+        window.pane.open_item.emit(big)
+    assert got.args == [big]
