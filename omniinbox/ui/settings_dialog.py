@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication, QLocale, QSettings, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QLocale, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -449,6 +449,10 @@ class AccountsPage(QWidget):
         layout.addWidget(self.storage_label)
         layout.addWidget(self.plaintext_box)
         self._find_store()
+        self._refresh = QTimer(self)
+        self._refresh.setSingleShot(True)
+        self._refresh.setInterval(2000)
+        self._refresh.timeout.connect(self.reload)
         runner.changed.connect(self._changed)
         self.reload()
 
@@ -487,8 +491,10 @@ class AccountsPage(QWidget):
     # ------------------------------------------------------------------ the list
 
     def _changed(self, changes: Changes) -> None:
-        if changes.touches("accounts", "problems", "cursors"):
+        if changes.touches("accounts"):
             self.reload()
+        elif changes.touches("problems", "items") and self.isVisible() and not self._refresh.isActive():
+            self._refresh.start()  # a sync moved on: its state again, at most every 2 s
 
     def reload(self) -> None:
         self.runner.read(views.account_status, done=self._show, owner=self, label="accounts")
