@@ -80,7 +80,7 @@ from omniinbox.ui.charts import (
     StackedBarChart,
 )
 from omniinbox.ui.list_panel import ItemListView
-from omniinbox.ui.models.item_list import FilterSource, ItemListModel
+from omniinbox.ui.models.item_list import Column, FilterSource, ItemListModel
 from omniinbox.ui.tasks import Changes, TaskError, TaskRunner
 
 ITEM_IDS_MIME = "application/x-omniinbox-item-ids"
@@ -335,6 +335,8 @@ class SupervisorPage(QWidget):
         self.items = ItemListView(self)
         self.items.setObjectName("supervisor-items")
         self.items.setModel(self.items_model)
+        for column in (Column.ACCOUNT, Column.TAGS):  # the pane says those; the text needs the room
+            self.items.setColumnHidden(column, True)
         self.items.setDragEnabled(True)
         self.items.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.items.setDefaultDropAction(Qt.DropAction.MoveAction)
@@ -368,6 +370,7 @@ class SupervisorPage(QWidget):
             [self.tr("Account"), self.tr("Reply"), self.tr("In reply to"), self.tr("Written by"), self.tr("Waiting")],
         )
         self.replies.setAccessibleName(self.tr("Replies on leaders' accounts awaiting approval"))
+        self._fit(self.replies, stretch=(1, 2))
         self.approve_button = QPushButton(self.tr("Approve"), self)
         self.approve_button.setObjectName("supervisor-approve")
         self.approve_button.setToolTip(self.tr("Queue the selected replies for sending"))
@@ -382,6 +385,7 @@ class SupervisorPage(QWidget):
              self.tr("Why")],
         )  # fmt: skip
         self.tags.setAccessibleName(self.tr("Promote and Protect suggestions to confirm"))
+        self._fit(self.tags, stretch=(0, 5))
         self.tags.doubleClicked.connect(lambda index: self._open_tag_row(index.row()))
         self.confirm_button = QPushButton(self.tr("Confirm"), self)
         self.confirm_button.setObjectName("supervisor-confirm")
@@ -452,6 +456,7 @@ class SupervisorPage(QWidget):
         self.split.addWidget(self.tabs)
         self.split.setStretchFactor(0, 2)
         self.split.setStretchFactor(1, 3)
+        self.split.setSizes([720, 1180])
         layout = QVBoxLayout(self)
         layout.addWidget(self.split)
 
@@ -481,6 +486,15 @@ class SupervisorPage(QWidget):
         table.setAlternatingRowColors(True)
         table.horizontalHeader().setStretchLastSection(True)
         return table
+
+    @staticmethod
+    def _fit(table: QTableWidget, stretch: tuple[int, ...]) -> None:
+        """Texts in the ``stretch`` columns share the room; the others fit their contents."""
+        header = table.horizontalHeader()
+        header.setStretchLastSection(False)
+        for column in range(table.columnCount()):
+            mode = QHeaderView.ResizeMode.Stretch if column in stretch else QHeaderView.ResizeMode.ResizeToContents
+            header.setSectionResizeMode(column, mode)
 
     # ------------------------------------------------------------------ reading
 
@@ -652,7 +666,7 @@ class SupervisorPage(QWidget):
         self.replies.setRowCount(len(review.replies))
         for row, r in enumerate(review.replies):
             cells = [
-                f"{r.account_name} ({fmt.channel_name(r.channel)})",
+                r.account_name,
                 r.body,
                 f"{r.original_author}: {r.original_text}" if r.original_author else r.original_text,
                 r.created_by,
@@ -680,8 +694,6 @@ class SupervisorPage(QWidget):
                 cell.setData(Qt.ItemDataRole.UserRole, t.item_id)
                 self.tags.setItem(row, column, cell)
         self.tags_box.setTitle(self.tr("Tags to confirm (%1)").replace("%1", str(len(review.tags))))
-        self.replies.resizeColumnToContents(0)
-        self.tags.setColumnWidth(0, 320)
 
     def _selected(self, table: QTableWidget) -> list[int]:
         rows = sorted({index.row() for index in table.selectionModel().selectedRows()})
