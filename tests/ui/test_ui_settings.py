@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QCoreApplication, QLocale, QSettings, QTranslator
 from PySide6.QtGui import QKeySequence, QPalette
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QWidget
 from ui_support import Sample, wait_idle
 
 from omniinbox import account_setup
@@ -265,6 +265,10 @@ def test_the_indonesian_translation_loads_and_translates_the_main_window(
         menus = [a.text() for a in window.menuBar().actions()]
         assert "&Berkas" in menus
         assert QCoreApplication.translate("SettingsDialog", "Settings") == "Pengaturan"
+        # Qt has no Indonesian of its own: its dialog buttons come from our translation
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        cancel = buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        assert cancel is not None and cancel.text() == "Batal"
         wait_idle(qtbot, runner)
     finally:
         app.removeTranslator(translator)
