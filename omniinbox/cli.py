@@ -880,10 +880,12 @@ def cmd_gui(args: argparse.Namespace) -> int:
 def _background_sync(cache_path: Path) -> Any:
     """The window's sync loop over the real accounts, or ``None`` when there is nothing to sync
     or no keyring to read their secrets from (the window says so)."""
+    from omniinbox.account_setup import plaintext_opted_in, secret_store
     from omniinbox.sync.loop import SyncLoop
 
     try:
-        store = SecretStore.system()
+        # The plain-text opt-in made in the settings (or with --allow-plaintext-secrets) holds here too.
+        store = secret_store(allow_plaintext=plaintext_opted_in())
     except SecretsUnavailable as exc:
         log.warning("background sync is off: %s", exc)
         return None
