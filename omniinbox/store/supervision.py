@@ -3,9 +3,21 @@ on leaders' accounts awaiting approval, Promote/Protect suggestions no team has 
 the series of the charts (volume per channel and day, Promote vs Protect per team, first-response
 and resolution times per channel and day).
 
-Every read goes through an index, never over the whole items table (a cache may hold a million
-items; measured on generated caches, see ``tests/test_supervision.py`` and the report in the
-commit history):
+Every read goes through an index, never over the whole items table (``tests/test_supervision.py``
+checks the query plans). Measured on caches of :mod:`omniinbox.ui.samples` (30 days of traffic,
+so the 14-day window holds ~47% of the items), best of three on a shared 2-core machine:
+
+=============== ============ ==========
+read            200k items   1M items
+=============== ============ ==========
+workload        0.3 ms       0.4 ms
+review queue    < 0.1 ms     < 0.1 ms
+volume          92 ms        626 ms  (the GROUP BY's sort of the window's items is 3/4 of it)
+Promote/Protect 0.1 ms       < 0.1 ms
+response times  24 ms        174 ms
+=============== ============ ==========
+
+How:
 
 * people: ``conversations_assignee (assignee_id, status)`` for the counts, its open/pending ranges
   for the overdue ones;

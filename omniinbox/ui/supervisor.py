@@ -13,8 +13,10 @@
   Promote vs Protect per team, and the median and 90th percentile of first-response and
   resolution times per day, for all channels or one.
 
-Reads are :mod:`omniinbox.store.supervision` on the task runner's reader pool, again (at most
-every couple of seconds) when the change feed says something they show changed.
+Reads are :mod:`omniinbox.store.supervision` on the task runner's reader pool, again when the
+change feed says something they show changed: the people and the review queue at most every
+couple of seconds, the charts (the costliest read, about 0.6 s on a million items) at most every
+half minute.
 
 Signals (of :class:`SupervisorPage`):
     message(str): what an action did or why it was refused, for the status bar.
@@ -85,6 +87,7 @@ from omniinbox.ui.tasks import Changes, TaskError, TaskRunner
 
 ITEM_IDS_MIME = "application/x-omniinbox-item-ids"
 REFRESH_EVERY_MS = 2000
+CHARTS_EVERY_MS = 30_000  # about 0.6 s of reading on a million items
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -323,7 +326,7 @@ class SupervisorPage(QWidget):
         self.data: ChartSeries | None = None
         self.review: ReviewQueue | None = None
         self.menu: QMenu | None = None  # the last context menu shown (tests look at it)
-        self._reading = 0
+        self._busy: set[str] = set()  # reads under way
         self._chosen: tuple[str, int | str] | None = None
 
         # assignments ---------------------------------------------------------------
@@ -463,7 +466,17 @@ class SupervisorPage(QWidget):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(REFRESH_EVERY_MS)
-        self._timer.timeout.connect(self.refresh)
+        self._timer.timeout.connect(lambda: self.refresh(charts=False))
+        self._chart_timer = QTimer(self)  # the charts read the whole window: not more often than this
+        self._chart_timer.setSingleShot(True)
+        self._chart_timer.setInterval(CHARTS_EVERY_MS)
+        self._chart_timer.timeout.connect(
+            lambda: self._read(
+                "charts",
+                lambda conn: supervision.chart_series(conn, self.now_ms(), utc_offset_ms=self.utc_offset_ms),
+                self._show_charts,
+            )
+        )
         runner.changed.connect(self._on_changes)
         self.refresh()
 
@@ -498,32 +511,31 @@ class SupervisorPage(QWidget):
 
     # ------------------------------------------------------------------ reading
 
-    def refresh(self) -> None:
-        """Read the people's counts, the review queue and the charts again."""
-        if self._reading:
-            self._timer.start()
-            return
+    def refresh(self, *, charts: bool = True) -> None:
+        """Read the people's counts and the review queue again, and the charts with ``charts``."""
         now, offset = self.now_ms(), self.utc_offset_ms
+        self._read("workload", lambda conn: supervision.workload(conn, now), self._show_people)
+        self._read("review", lambda conn: supervision.review_queue(conn, now), self._show_review)
+        if charts:
+            self._read(
+                "charts", lambda conn: supervision.chart_series(conn, now, utc_offset_ms=offset), self._show_charts
+            )
 
-        def finished(_e: TaskError | None = None) -> None:
-            self._reading -= 1
+    def _read(self, what: str, fn: Callable[[sqlite3.Connection], Any], show: Callable[[Any], None]) -> None:
+        """One read at a time of each kind; asked again meanwhile, it runs once more later."""
+        if what in self._busy:
+            (self._chart_timer if what == "charts" else self._timer).start()
+            return
+        self._busy.add(what)
 
-        def read(fn: Callable[[sqlite3.Connection], Any], show: Callable[[Any], None], label: str) -> None:
-            self._reading += 1
+        def done(value: Any) -> None:
+            self._busy.discard(what)
+            show(value)
 
-            def done(value: Any) -> None:
-                finished()
-                show(value)
+        def failed(_error: TaskError) -> None:
+            self._busy.discard(what)
 
-            self.runner.read(fn, done=done, failed=self._failed(finished), owner=self, label=label)
-
-        read(lambda conn: supervision.workload(conn, now), self._show_people, "supervision.workload")
-        read(lambda conn: supervision.review_queue(conn, now), self._show_review, "supervision.review")
-        read(
-            lambda conn: supervision.chart_series(conn, now, utc_offset_ms=offset),
-            self._show_charts,
-            "supervision.charts",
-        )
+        self.runner.read(fn, done=done, failed=self._failed(failed), owner=self, label=f"supervision.{what}")
 
     def _failed(self, then: Callable[[TaskError], None] | None = None) -> Callable[[TaskError], None]:
         def failed(error: TaskError) -> None:
@@ -539,6 +551,8 @@ class SupervisorPage(QWidget):
             and not self._timer.isActive()
         ):
             self._timer.start()
+        if changes.touches("items", "conversations", "tags") and not self._chart_timer.isActive():
+            self._chart_timer.start()
 
     # ------------------------------------------------------------------ assignments
 
