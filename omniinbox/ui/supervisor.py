@@ -25,6 +25,7 @@ Signals (of :class:`SupervisorPage`):
 
 from __future__ import annotations
 
+import html
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
@@ -104,6 +105,12 @@ def decode_ids(mime: QMimeData) -> list[int]:
     return [int(part) for part in raw.split(",") if part.strip().isdigit()]
 
 
+def plain_tip(text: str) -> str:
+    """A tooltip that shows ``text`` as typed: Qt takes tooltips that look like HTML for rich
+    text, so untrusted text (messages, names) is escaped into an explicit rich-text tooltip."""
+    return "<qt>" + html.escape(text).replace("\n", "<br>") + "</qt>"
+
+
 def role_name(role: str) -> str:
     names = {
         "agent": QCoreApplication.translate("SupervisorPage", "agent"),
@@ -172,13 +179,15 @@ class PeopleModel(QStandardItemModel):
                 person = self._row(w.name, w.open, w.overdue, w.closed)
                 person[0].setData(w.user_id, self.UserRole)
                 person[0].setToolTip(
-                    self.tr("%1 (%2): %3 open, %4 overdue, %5 closed, %6 snoozed")
-                    .replace("%1", w.name)
-                    .replace("%2", role_name(w.role))
-                    .replace("%3", str(w.open))
-                    .replace("%4", str(w.overdue))
-                    .replace("%5", str(w.closed))
-                    .replace("%6", str(w.snoozed))
+                    plain_tip(
+                        self.tr("%1 (%2): %3 open, %4 overdue, %5 closed, %6 snoozed")
+                        .replace("%2", role_name(w.role))
+                        .replace("%3", str(w.open))
+                        .replace("%4", str(w.overdue))
+                        .replace("%5", str(w.closed))
+                        .replace("%6", str(w.snoozed))
+                        .replace("%1", w.name)  # last: a name may hold "%2"
+                    )
                 )
                 team_row[0].appendRow(person)
             self.appendRow(team_row)
@@ -688,7 +697,7 @@ class SupervisorPage(QWidget):
             ]
             for column, text in enumerate(cells):
                 cell = QTableWidgetItem(" ".join(text.split()))
-                cell.setToolTip(text)
+                cell.setToolTip(plain_tip(text))
                 cell.setData(Qt.ItemDataRole.UserRole, r.outbox_id)
                 self.replies.setItem(row, column, cell)
         self.replies_box.setTitle(self.tr("Replies awaiting approval (%1)").replace("%1", str(len(review.replies))))
@@ -704,7 +713,7 @@ class SupervisorPage(QWidget):
             ]
             for column, text in enumerate(cells):
                 cell = QTableWidgetItem(" ".join(text.split()))
-                cell.setToolTip(text)
+                cell.setToolTip(plain_tip(text))
                 cell.setData(Qt.ItemDataRole.UserRole, t.item_id)
                 self.tags.setItem(row, column, cell)
         self.tags_box.setTitle(self.tr("Tags to confirm (%1)").replace("%1", str(len(review.tags))))

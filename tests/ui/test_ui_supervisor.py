@@ -185,6 +185,18 @@ def test_approving_a_leader_reply_queues_it(
     assert "(0)" in page.replies_box.title()
 
 
+def test_untrusted_text_shows_as_typed(qtbot: Any, page: SupervisorPage, sample: Sample) -> None:
+    account = sample.account_id("x:walikota")
+    item = views.page_ids(sample.cache, views.ListFilter(account_ids=(account,), kinds=("mention",)), limit=1)[0]
+    body = "<b>Halo</b> <img src='file:///etc/passwd'> & terima kasih"
+    outbox.enqueue(sample.cache, account_id=account, body=body, in_reply_to_item_id=item)
+    page.refresh()
+    qtbot.waitUntil(lambda: page.replies.rowCount() == 1, timeout=5000)
+    cell = page.replies.item(0, 1)
+    assert cell.text() == body
+    assert "<b>" not in cell.toolTip() and "&lt;b&gt;Halo&lt;/b&gt;" in cell.toolTip()
+
+
 def test_an_agent_cannot_approve(qtbot: Any, runner: TaskRunner, sample: Sample) -> None:
     outbox_id = _leader_reply(sample)
     page = _page(qtbot, runner, sample.agent)
