@@ -12,8 +12,9 @@ conversations), its own posts and the replies it sends are its statuses.
 
 Lists are bare arrays, newest first, paged only by the ``Link`` header: ``max_id`` (older than),
 ``since_id`` (the newest ones above), ``min_id`` (the ones right after, for walking forward).
-Status ids are snowflakes (milliseconds shifted 16 bits) made from the moment an event was
-released, so newer means larger; notification ids are smaller integers in the same order.
+Status ids are snowflakes (milliseconds shifted 16 bits) made from an event's place in the
+scenario, so newer means larger and a scenario gives the same ids on every run; notification
+ids are smaller integers in the same order.
 Errors are ``{"error": "..."}``; rate headers ``X-RateLimit-Limit/Remaining/Reset`` with the
 reset as an ISO 8601 time.
 """
@@ -141,13 +142,13 @@ class MastodonPlatform(Platform):
 
     def status_id(self, event: Event) -> str:
         seq = self.player.seq_of(event.id) or 0
-        made = str((int(self.player.wall_time(event) * 1000) << 16) | (seq & 0xFFFF))
+        made = str((self.player.order_ms(event) << 16) | (seq & 0xFFFF))
         with self._ids_lock:
             self._by_status[made] = event.id
         return made
 
     def _notification_id(self, event: Event) -> int:
-        millis = int(self.player.wall_time(event) * 1000) - _NOTIFICATION_BASE_MS
+        millis = self.player.order_ms(event) - _NOTIFICATION_BASE_MS
         return millis * 100 + (self.player.seq_of(event.id) or 0) % 100
 
     # ------------------------------------------------------------------ rendering

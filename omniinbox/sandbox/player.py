@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 from omniinbox.sandbox.scenario import Event, Person, SandboxAccount, Scenario
 
+ORDER_EPOCH_MS = 1_767_225_600_000  # 2026-01-01T00:00Z: scenario minute 0 in :meth:`ScenarioPlayer.order_ms`
+
 
 @dataclass(frozen=True, slots=True)
 class Released:
@@ -115,6 +117,24 @@ class ScenarioPlayer:
                     known = self._started_wall - (self._duration - event.at) * 60.0
                 self._walls[event.id] = known
             return known
+
+    def order_ms(self, event: Event) -> int:
+        """Where ``event`` stands in the order of release, in milliseconds of scenario time after
+        :data:`ORDER_EPOCH_MS`: platforms whose ids grow with time (X, Mastodon) make their ids from
+        it, so the same scenario gives the same ids on every run (a reply's minute is when it was
+        accepted, after everything already out)."""
+        return ORDER_EPOCH_MS + int(event.at * 60_000)
+
+    def order_ms_at(self, wall: float) -> int:
+        """:meth:`order_ms` of an event released at the wall time ``wall`` (epoch seconds)."""
+        return ORDER_EPOCH_MS + int(self.minute_at(wall) * 60_000)
+
+    def minute_at(self, wall: float) -> float:
+        """The scenario minute whose events carry the wall time ``wall`` (epoch seconds): the
+        inverse of :meth:`wall_time` for scripted events, for platforms filtering by time."""
+        if self.live:
+            return (wall - self._started_wall) * self.speed / 60.0
+        return self._duration - (self._started_wall - wall) / 60.0
 
     # ------------------------------------------------------------------ reading
 

@@ -15,8 +15,9 @@ sends are its tweets.
 * ``POST /2/dm_conversations/with/{participant_id}/messages`` ``{"text"}`` (201,
   ``{"data": {"dm_conversation_id", "dm_event_id"}}``)
 
-Ids are snowflakes made from the moment an event was released and its sequence number, so
-"newer" means a larger id, as on X. Errors are X's problem documents (``title``, ``detail``,
+Ids are snowflakes made from an event's place in the scenario (its minute, then its sequence
+number), so "newer" means a larger id, as on X, and a scenario gives the same ids on every run.
+Errors are X's problem documents (``title``, ``detail``,
 ``type``, ``status``); rate headers are ``x-rate-limit-limit/remaining/reset`` (epoch seconds).
 """
 
@@ -147,8 +148,7 @@ class XPlatform(Platform):
 
     def tweet_id(self, event: Event) -> str:
         seq = self.player.seq_of(event.id) or 0
-        millis = int(self.player.wall_time(event) * 1000)
-        made = str(((millis - TWEPOCH_MS) << 22) | (seq & 0x3FFFFF))
+        made = str(((self.player.order_ms(event) - TWEPOCH_MS) << 22) | (seq & 0x3FFFFF))
         with self._ids_lock:
             self._by_tweet[made] = event.id
         return made
@@ -237,7 +237,8 @@ class XPlatform(Platform):
                 start_ms = datetime.fromisoformat(start.replace("Z", "+00:00")).timestamp() * 1000
             except ValueError:
                 raise _invalid(f"The `start_time` query parameter value [{start}] is not a valid time") from None
-            since_id = max(since_id or 0, (int(start_ms) - TWEPOCH_MS) << 22)
+            order = self.player.order_ms_at(start_ms / 1000)
+            since_id = max(since_id or 0, (order - TWEPOCH_MS) << 22)
         token = request.arg("pagination_token")
         below = _untoken(token) if token else None
         rows = [
