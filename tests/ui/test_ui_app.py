@@ -23,10 +23,15 @@ def test_the_command_without_a_subcommand_opens_the_window(
 ) -> None:
     path = tmp_path / "new.sqlite"
     seen: list[tuple[str, str]] = []
+    before = {id(w) for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)}  # other tests' windows
 
     def run_a_moment(self: QApplication) -> int:  # instead of the application's own loop
         qtbot.waitUntil(lambda: any(isinstance(w, MainWindow) and w.isVisible() for w in qapp.topLevelWidgets()))
-        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+        windows = [
+            w
+            for w in QApplication.topLevelWidgets()
+            if isinstance(w, MainWindow) and w.isVisible() and id(w) not in before
+        ]
         seen.extend((w.windowTitle(), w.user.login) for w in windows)
         for w in windows:
             w.close()
@@ -35,7 +40,8 @@ def test_the_command_without_a_subcommand_opens_the_window(
     monkeypatch.setattr(QApplication, "exec", run_a_moment)
     assert cli.main(["--cache", str(path)]) == 0
     assert len(seen) == 1 and seen[0][0] == "OmniInbox"
-    assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]  # gone with the runner
+    left = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and id(w) not in before]
+    assert not left  # this run's window is gone with its runner
     with Cache.open(path) as cache:
         user = get_user(cache, seen[0][1])
         assert user is not None and user.role is Role.ADMIN
