@@ -2,6 +2,7 @@
 conversation, and each team panel, saved as PNG with ``QWidget.grab()``.
 
     .venv/bin/python packaging/screenshots.py [--out docs/screenshots] [--items 20000] [--size 1920x1080]
+    .venv/bin/python packaging/screenshots.py --demo      # demo.png: the window on the demo's cache
 
 Runs under a virtual X server (``xvfb-run``, when there is no display and it is installed) so the
 real window system plugin draws the window; otherwise on Qt's offscreen platform. The cache is a
@@ -40,6 +41,9 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--items", type=int, default=20_000)
     parser.add_argument("--size", default="1920x1080")
+    parser.add_argument(
+        "--demo", action="store_true", help="fill the cache from the demo (sandbox + real connectors) instead"
+    )
     args = parser.parse_args()
     _reexec_under_xvfb()
     os.environ.setdefault("XDG_CONFIG_HOME", tempfile.mkdtemp(prefix="omniinbox-shots-config-"))
@@ -64,6 +68,8 @@ def main() -> int:
     cache = Cache.open(workdir / "cache.sqlite")
     runner: TaskRunner | None = None
     try:
+        if args.demo:
+            return _demo_shots(cache, args.out, width, height)
         add_user(cache, "admin", "Administrator", Role.ADMIN)
         samples.fill(cache, args.items)
         social = next(u for u in views.users(cache) if u.login == "social-1")
@@ -136,6 +142,60 @@ def main() -> int:
             runner.shutdown()
         cache.close()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _demo_shots(cache: object, out: Path, width: int, height: int) -> int:
+    """The main window on the demo's cache, open on the viral complaint that started it all."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from omniinbox import triage, usecases
+    from omniinbox.demo import start_demo
+    from omniinbox.secrets import SecretStore
+    from omniinbox.store.cache import Cache
+    from omniinbox.sync.engine import SyncEngine
+    from omniinbox.ui.main_window import MainWindow
+    from omniinbox.ui.tasks import TaskRunner
+
+    assert isinstance(cache, Cache)
+    demo = start_demo(cache, live=False, secrets=SecretStore.in_memory())
+    engine = SyncEngine(cache, demo.connector_for())
+    try:
+        for account in demo.accounts:
+            engine.sync_account(account)
+    finally:
+        engine.close()
+        demo.stop()
+    triage.update(cache)
+    first = cache.conn.execute(
+        "SELECT id FROM items WHERE text LIKE '%SukaLayan error terus%' ORDER BY created_at LIMIT 1"
+    ).fetchone()
+    runner = TaskRunner(cache)
+    try:
+        window = MainWindow(runner, usecases.current_user(cache))
+        window.resize(width, height)
+        window.show()
+
+        def settle(ms: int, until: object = None) -> None:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                loop = QEventLoop()
+                QTimer.singleShot(ms, loop.quit)
+                loop.exec()
+                if runner.pending == 0 and (until is None or until()):  # type: ignore[operator]
+                    return
+
+        settle(800, lambda: window.inbox.model.rowCount() > 0)
+        if first:
+            window.open_item(first[0])
+            settle(800, lambda: window.pane.data is not None)
+        settle(500)
+        path = out / "demo.png"
+        window.grab().save(str(path))
+        print(path)
+        window.close()
+    finally:
+        runner.shutdown()
+    return 0
 
 
 if __name__ == "__main__":
