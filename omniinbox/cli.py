@@ -773,6 +773,8 @@ def cmd_reply(args: argparse.Namespace) -> int:
 
 
 def cmd_outbox(args: argparse.Namespace) -> int:
+    if args.approve is not None or args.reject is not None:
+        return _review_reply(args)
     with _open_cache(args) as cache:
         rows = outbox.entries(cache, limit=args.limit)
         keys = {a.id: a.key for a in list_accounts(cache)}
@@ -793,6 +795,25 @@ def cmd_outbox(args: argparse.Namespace) -> int:
             print(f"{entry.id:6} {record['account']:24} {entry.state.value:18}{reason}  {entry.body[:60]}")
     if not rows and not args.json:
         print("The outbox is empty.")
+    return 0
+
+
+def _review_reply(args: argparse.Namespace) -> int:
+    """``outbox --approve ID`` / ``--reject ID [--reason TEXT]``: a supervisor's decision on a
+    reply waiting on a leader's account, as the person at this desk (``--as LOGIN``)."""
+    from omniinbox import usecases
+
+    with _open_cache(args) as cache:
+        user = usecases.current_user(cache, args.as_user)
+        try:
+            if args.approve is not None:
+                entry = usecases.approve_reply(cache, user, args.approve)
+                print(f"approved by {user.name}: reply {entry.id} is {entry.state.value}; sync sends it")
+            else:
+                entry = usecases.reject_reply(cache, user, args.reject, args.reason or "")
+                print(f"rejected by {user.name}: reply {entry.id} is {entry.state.value}; a note says why")
+        except usecases.UseCaseRefused as exc:
+            raise CliError(str(exc)) from None
     return 0
 
 
@@ -1033,10 +1054,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--note", action="store_true", help="a private note (internal comment) instead of a reply")
     p.set_defaults(func=cmd_reply)
 
-    p = sub.add_parser("outbox", help="replies: queued, sent, and failed with the reason")
+    p = sub.add_parser("outbox", help="replies: awaiting approval, queued, sent, and failed with the reason")
     _common(p)
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--json", action="store_true")
+    review = p.add_mutually_exclusive_group()
+    review.add_argument("--approve", type=int, metavar="ID", help="approve a reply on a leader's account (supervisors)")
+    review.add_argument("--reject", type=int, metavar="ID", help="reject it instead (supervisors); --reason says why")
+    p.add_argument("--reason", help="with --reject: why, written in a note for the person who wrote the reply")
+    p.add_argument("--as", dest="as_user", metavar="LOGIN", help="the user deciding (default: the person at this desk)")
     p.set_defaults(func=cmd_outbox)
 
     p = sub.add_parser("sandbox", help="the platform simulator, for trying and training without real accounts")
