@@ -222,8 +222,8 @@ class MainWindow(QMainWindow):
 
     def _bind_shortcuts(self) -> None:
         s, a = self.shortcuts, self.item_actions
-        s.bind("next", lambda: self.active_panel().view.step(1))
-        s.bind("previous", lambda: self.active_panel().view.step(-1))
+        s.bind("next", lambda: self.step(1))
+        s.bind("previous", lambda: self.step(-1))
         s.bind("open", self.open_current)
         s.bind("reply", self.reply)
         s.bind("assign", a.ask_assign)
@@ -288,6 +288,13 @@ class MainWindow(QMainWindow):
     def focus_search(self) -> None:
         self.search_field.setFocus()
         self.search_field.selectAll()
+
+    def step(self, rows: int) -> None:
+        """j/k: move in the radar's list when the radar shows, else in the active list."""
+        if self.middle.currentWidget() is self.radar:
+            self.radar.step(rows)
+        else:
+            self.active_panel().view.step(rows)
 
     def focus_list(self) -> None:
         self.active_panel().view.setFocus()

@@ -1,7 +1,8 @@
 """The issue radar page: the field's three counts, the issues (must-answer first, with their level
 badge, reason, deadline and owner), the selected issue in detail (its three measures, its items,
-its statements) and what people do to issues (owner, deadline, close/reopen, merge, move or detach
-items, the brief, key opinion leaders, one statement for every channel).
+its statements) and what people do to issues (owner, title, deadline, close/reopen, merge, split,
+move or detach items, the brief, key opinion leaders, one statement for every channel). j/k move
+in the list while the page shows (:meth:`RadarPage.step`).
 
 Reads are :mod:`omniinbox.triage.radar` (and :func:`omniinbox.store.views.list_rows` for the items)
 on the reader pool; writes are :mod:`omniinbox.triage.actions` and :mod:`omniinbox.triage.kol` on
@@ -1014,12 +1015,21 @@ class RadarPage(QWidget):
         )  # fmt: skip
         self.statement_button.setStyleSheet("font-weight: bold;")
         self.owner_button = button("radar-owner", tr("Owner…"), tr("Who answers for the issue"), self.ask_owner)
+        self.title_button = button(
+            "radar-title", tr("Title…"), tr("Name the issue (empty: the automatic title)"), self.ask_title
+        )
         self.deadline_button = button(
             "radar-deadline", tr("Deadline…"), tr("Move the must-answer deadline (supervisors)"), self.ask_deadline
         )
         self.close_button = button("radar-close", tr("Close"), tr("Close or reopen the issue"), self.toggle_closed)
         self.merge_button = button(
             "radar-merge", tr("Merge"), tr("Merge the issues selected in the list"), self.merge_selected
+        )
+        self.split_button = button(
+            "radar-split",
+            tr("Split items…"),
+            tr("Take the selected items out into a new issue, kept apart from this one"),
+            self.ask_split,
         )
         self.move_button = button(
             "radar-move", tr("Move items…"), tr("Move the selected items to another issue"), self.ask_move
@@ -1054,16 +1064,31 @@ class RadarPage(QWidget):
         items = bool(self.detail.selected_item_ids()) and has
         self.statement_button.setEnabled(has and issue is not None and issue.must_answer)
         self.owner_button.setEnabled(has)
+        self.title_button.setEnabled(has and issue is not None and issue.status != "merged")
         self.deadline_button.setEnabled(has and issue is not None and issue.must_answer and supervisor)
         self.close_button.setEnabled(has)
         self.close_button.setText(tr("Reopen") if issue is not None and issue.status == "closed" else tr("Close"))
         self.merge_button.setEnabled(len(self.selected_issue_ids()) >= 2)
+        self.split_button.setEnabled(items and issue is not None and issue.status == "open")
         self.move_button.setEnabled(items)
         self.detach_button.setEnabled(items)
         self.kol_button.setEnabled(items)
         self.brief_button.setEnabled(has)
 
     # ------------------------------------------------------------------ reading
+
+    def step(self, rows: int) -> None:
+        """Move the list's cursor (and the selection) by ``rows``, as j/k do."""
+        count = self.model.rowCount()
+        if count == 0:
+            return
+        current = self.view.currentIndex()
+        row = 0 if not current.isValid() else min(max(current.row() + rows, 0), count - 1)
+        index = self.model.index(row, IssueColumn.TITLE)
+        self.view.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        )
+        self.view.scrollTo(index)
 
     def refresh_pending(self) -> bool:
         """Whether a read of the list is due (a change announced, not read yet)."""
@@ -1291,6 +1316,33 @@ class RadarPage(QWidget):
 
         self._write("merge issues", lambda cache: actions.merge_issues(cache, user, ids), done=merged)
 
+    def split_items(self, issue_id: int, item_ids: Sequence[int], title: str = "") -> None:
+        """Take ``item_ids`` out of ``issue_id`` into a new issue (then shown)."""
+        from omniinbox.triage import actions
+
+        user, ids = self.user, list(item_ids)
+
+        def split(new: int) -> None:
+            self.message.emit(
+                tr("%1 items split from issue #%2 into issue #%3.")
+                .replace("%1", str(len(ids)))
+                .replace("%2", str(issue_id))
+                .replace("%3", str(new))
+            )
+            self.show_issue(new)
+
+        self._write(
+            "split issue", lambda cache: actions.split_issue(cache, user, issue_id, ids, title=title), done=split
+        )
+
+    def set_title(self, issue_id: int, title: str) -> None:
+        """Name an issue; an empty title gives the automatic one back."""
+        from omniinbox.triage import actions
+
+        user = self.user
+        said = tr("Title set.") if title.strip() else tr("The issue has its automatic title again.")
+        self._write("issue title", lambda cache: actions.set_title(cache, user, issue_id, title), said)
+
     def move_items(self, item_ids: Sequence[int], to_issue_id: int) -> None:
         from omniinbox.triage import actions
 
@@ -1437,6 +1489,34 @@ class RadarPage(QWidget):
         if ok:
             self.move_items(items, others[names.index(chosen)].id)
 
+    def ask_split(self) -> None:
+        issue = self.current_issue()
+        items = self.detail.selected_item_ids()
+        if issue is None or not items:
+            return
+        title, ok = QInputDialog.getText(
+            self,
+            tr("Split the issue"),
+            tr("Take %1 items out of issue #%2 into a new issue, named (optional):")
+            .replace("%1", str(len(items)))
+            .replace("%2", str(issue.id)),
+        )
+        if ok:
+            self.split_items(issue.id, items, title)
+
+    def ask_title(self) -> None:
+        issue = self.current_issue()
+        if issue is None:
+            return
+        title, ok = QInputDialog.getText(
+            self,
+            tr("Issue title"),
+            tr("Title of issue #%1 (empty: the automatic title):").replace("%1", str(issue.id)),
+            text=issue.title,
+        )
+        if ok:
+            self.set_title(issue.id, title)
+
     def detach_selected(self) -> None:
         items = self.detail.selected_item_ids()
         if items:
@@ -1483,8 +1563,8 @@ class RadarPage(QWidget):
 
     def _context_menu(self, pos: Any) -> None:
         menu = QMenu(self)
-        for button in (self.statement_button, self.owner_button, self.deadline_button, self.close_button,
-                       self.merge_button, self.brief_button):  # fmt: skip
+        for button in (self.statement_button, self.owner_button, self.title_button, self.deadline_button,
+                       self.close_button, self.merge_button, self.brief_button):  # fmt: skip
             action = menu.addAction(button.text())
             action.setEnabled(button.isEnabled())
             action.triggered.connect(button.click)
@@ -1495,7 +1575,7 @@ class RadarPage(QWidget):
         item_id = self.detail.current_item_id()
         if item_id is not None:
             menu.addAction(tr("Open the conversation")).triggered.connect(lambda: self.open_item.emit(item_id))
-        for button in (self.move_button, self.detach_button, self.kol_button):
+        for button in (self.split_button, self.move_button, self.detach_button, self.kol_button):
             action = menu.addAction(button.text())
             action.setEnabled(button.isEnabled())
             action.triggered.connect(button.click)

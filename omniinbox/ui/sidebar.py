@@ -7,7 +7,9 @@ Signals (of :class:`Sidebar`):
     filter_chosen(object): a ``ListFilter`` for the inbox list.
     team_chosen(object): a ``Team`` whose panel to show.
     supervisor_chosen(): the supervisor's view (the entry shows to supervisors and admins).
-    radar_chosen(): the issue radar's page ("Issues", after the queues).
+    radar_chosen(): the issue radar's page ("Issues", after the queues, with how many issues must
+        still be answered: :func:`omniinbox.store.issue_queue.must_answer_count`, read when issues
+        change).
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ import sqlite3
 from dataclasses import dataclass
 
 from PySide6.QtCore import QCoreApplication, QModelIndex, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QBrush, QColor, QFont, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QAbstractItemView, QTreeView, QWidget
 
 from omniinbox.core import Account, Team, User
-from omniinbox.store import views
+from omniinbox.store import issue_queue, views
 from omniinbox.store.views import ListFilter, QueueKind, SidebarCounts, queue_filter
 from omniinbox.ui import format as fmt
 from omniinbox.ui.list_panel import queue_name
@@ -63,6 +65,7 @@ class NavigationModel(QStandardItemModel):
         self._user = user
         self._items: dict[str, QStandardItem] = {}
         self.counts: SidebarCounts | None = None
+        self.must_answer = 0
         queues = self._section(QCoreApplication.translate("Sidebar", "Inbox"))
         for kind in SIDEBAR_QUEUES:
             self._entry(queues, NavEntry(f"queue:{kind.value}", queue_name(kind), queue_filter(kind, user_id=user.id)))
@@ -116,6 +119,19 @@ class NavigationModel(QStandardItemModel):
             title = account.name or account.key
             self._entry(section, NavEntry(f"account:{account.id}", title, ListFilter(account_ids=(account.id,))))
         self._leaders.setEnabled(True)
+
+    def set_must_answer(self, n: int) -> None:
+        """The "Issues" entry: how many issues must still be answered."""
+        self.must_answer = n
+        item = self._items.get(RADAR_KEY)
+        if item is not None:
+            title = QCoreApplication.translate("Sidebar", "Issues")
+            item.setText(f"{title}  {fmt.count(n)}" if n else title)
+            item.setToolTip(QCoreApplication.translate("Sidebar", "%1 issues must be answered").replace("%1", str(n)))
+            font = item.font()
+            font.setBold(n > 0)
+            item.setFont(font)
+            item.setForeground(QColor("#c62828") if n else QBrush())
 
     def set_counts(self, counts: SidebarCounts) -> None:
         self.counts = counts
@@ -223,9 +239,15 @@ class Sidebar(QTreeView):
         self._runner.read(
             count, done=counted, failed=lambda _e: setattr(self, "_counting", False), owner=self, label="counts"
         )
+        self.refresh_must_answer()
+
+    def refresh_must_answer(self) -> None:
+        self._runner.read(issue_queue.must_answer_count, done=self.nav.set_must_answer, owner=self, label="issues")
 
     def _on_changes(self, changes: Changes) -> None:
         if changes.touches("accounts"):
             self.refresh_accounts()
         if changes.touches("items", "tags", "conversations") and not self._count_timer.isActive():
             self._count_timer.start()
+        if changes.touches("issues"):
+            self.refresh_must_answer()

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, Qt
 from ui_support import Sample, wait_idle
 
 from omniinbox import triage
@@ -437,3 +437,184 @@ def test_preview_adapts_to_each_channel_limit() -> None:
     assert rows["zendesk"].text == body.strip() and not rows["zendesk"].shortened
     assert rows["x"].shortened and rows["x"].limit is not None and rows["x"].characters <= rows["x"].limit
     assert rows["x"].text.endswith("https://e.id/s")
+
+
+# ---------------------------------------------------------------------------------- the radar in the inbox
+
+
+def test_needs_answer_shows_must_answer_conversations_first(qtbot: Any, demo: Demo) -> None:
+    from omniinbox.store import issue_queue, views
+    from omniinbox.ui.models.item_list import FilterSource, ItemListModel
+
+    flt = views.queue_filter(views.QueueKind.NEEDS_ANSWER)
+    pinned = issue_queue.must_answer_first(demo.cache, flt)
+    assert pinned, "the viral issue's conversations wait for an answer"
+    viral = _viral(demo.cache)
+    in_issue = set(triage_radar.issue_item_ids(demo.cache, viral.id, limit=10_000))
+    assert in_issue & set(pinned)
+    assert set(pinned) <= set(views.page_ids(demo.cache, flt, limit=100_000))  # only the queue's own items
+    # index-driven: no step scans a table
+    plan = [
+        row[3]
+        for row in demo.cache.conn.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM issues INDEXED BY issues_unanswered"
+            f" WHERE {issue_queue._UNANSWERED} ORDER BY deadline_at"
+        )
+    ]
+    assert any("issues_unanswered" in p for p in plan)
+
+    model = ItemListModel(demo.runner, FilterSource(flt))
+    qtbot.waitUntil(lambda: model.rowCount() > 0 and not model.is_fetching(), timeout=5000)
+    while model.canFetchMore(QModelIndex()):
+        model.fetchMore(QModelIndex())
+        qtbot.waitUntil(lambda: not model.is_fetching(), timeout=5000)
+    ids = model.item_ids(range(model.rowCount()))
+    assert ids[: len(pinned)] == pinned and model.pinned_ids() == pinned
+    rest = ids[len(pinned) :]
+    assert rest == sorted(rest, reverse=True) and not set(rest) & set(pinned)
+    assert sorted(ids) == sorted(views.page_ids(demo.cache, flt, limit=100_000))  # nothing lost, nothing twice
+    assert all(model.row_of(i) == n for n, i in enumerate(ids))
+
+    # other queues pin nothing
+    everything = ItemListModel(demo.runner, FilterSource(views.queue_filter(views.QueueKind.ALL)))
+    qtbot.waitUntil(lambda: everything.rowCount() > 0 and not everything.is_fetching(), timeout=5000)
+    assert everything.pinned_ids() == []
+    ordered = everything.item_ids(range(everything.rowCount()))
+    assert ordered == sorted(ordered, reverse=True)
+
+
+def test_needs_answer_model_passes_the_model_tester(qtmodeltester: Any, qtbot: Any, demo: Demo) -> None:
+    from omniinbox.store import views
+    from omniinbox.ui.models.item_list import FilterSource, ItemListModel
+
+    model = ItemListModel(demo.runner, FilterSource(views.queue_filter(views.QueueKind.NEEDS_ANSWER)))
+    qtbot.waitUntil(lambda: model.rowCount() > 0 and not model.is_fetching(), timeout=5000)
+    assert model.pinned_ids()
+    qtmodeltester.check(model)
+
+
+def test_newly_pinned_items_move_up_when_an_issue_becomes_must_answer(qtbot: Any, raw_demo: Demo) -> None:
+    from omniinbox.store import views
+    from omniinbox.ui.models.item_list import FilterSource, ItemListModel
+
+    flt = views.queue_filter(views.QueueKind.NEEDS_ANSWER)
+    model = ItemListModel(raw_demo.runner, FilterSource(flt))
+    qtbot.waitUntil(lambda: model.rowCount() > 0 and not model.is_fetching(), timeout=5000)
+    assert model.pinned_ids() == []  # not triaged yet: nothing must be answered
+    before = model.rowCount()
+    raw_demo.runner.write(lambda cache: triage.update(cache))
+    _settle(qtbot, raw_demo.runner)
+    qtbot.waitUntil(lambda: bool(model.pinned_ids()), timeout=5000)
+    from omniinbox.store import issue_queue
+
+    expected = issue_queue.must_answer_first(raw_demo.cache, flt)
+    if len(expected) <= 50:  # a few move up in place...
+        assert model.pinned_ids() == expected and model.rowCount() == before
+    else:  # ...many reload the list, pinned first
+        _settle(qtbot, raw_demo.runner)
+        qtbot.waitUntil(lambda: model.pinned_ids() == expected, timeout=5000)
+    ids = model.item_ids(range(model.rowCount()))
+    assert len(ids) == len(set(ids))
+
+
+def test_sidebar_issues_entry_counts_must_answer(qtbot: Any, demo: Demo) -> None:
+    from omniinbox.store import issue_queue
+
+    window = MainWindow(demo.runner, demo.supervisor)
+    qtbot.addWidget(window)
+    window.show()
+    _settle(qtbot, demo.runner)
+    n = issue_queue.must_answer_count(demo.cache)
+    assert n >= 1
+    item = window.sidebar.nav.itemFromIndex(window.sidebar.nav.index_of(RADAR_KEY))
+    qtbot.waitUntil(lambda: item.text().endswith(f"  {n}"), timeout=5000)
+    assert item.text().startswith("Issues") and item.font().bold()
+    # answering (here: closing) the issue takes it off the count, through the change feed
+    window.radar.close_issue(_viral(demo.cache).id)
+    _settle(qtbot, demo.runner)
+    qtbot.waitUntil(lambda: window.sidebar.nav.must_answer == n - 1, timeout=5000)
+    if n == 1:
+        assert item.text() == "Issues" and not item.font().bold()
+
+
+def test_split_and_title_from_the_radar(qtbot: Any, demo: Demo, monkeypatch: Any) -> None:
+    page = _page(qtbot, demo.runner, demo.supervisor)
+    viral = _viral(demo.cache)
+    page.show_issue(viral.id)
+    _settle(qtbot, demo.runner, page)
+    assert not page.split_button.isEnabled()  # no items selected
+    assert page.title_button.isEnabled()
+
+    # the title, through its dialog
+    monkeypatch.setattr(
+        "omniinbox.ui.radar.QInputDialog.getText", lambda *_a, **_k: ("Air PDAM mati di Sukalayan", True)
+    )
+    page.title_button.click()
+    _settle(qtbot, demo.runner, page)
+    row = issue_store.issue(demo.cache, viral.id)
+    assert row is not None and row.title == "Air PDAM mati di Sukalayan" and row.title_by == demo.supervisor.id
+    assert page.model.data(page.model.index(page.model.row_of(viral.id) or 0, IssueColumn.TITLE)).startswith(
+        "Air PDAM mati di Sukalayan"
+    )
+
+    # split two items out, named
+    items = page.detail.items_model
+    assert items.rowCount() > 3
+    selection = page.detail.items.selectionModel()
+    from PySide6.QtCore import QItemSelectionModel
+
+    for r in (0, 1):
+        selection.select(
+            items.index(r, 0), QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        )
+    chosen = page.detail.selected_item_ids()
+    assert len(chosen) == 2 and page.split_button.isEnabled()
+    monkeypatch.setattr("omniinbox.ui.radar.QInputDialog.getText", lambda *_a, **_k: ("Antrean air", True))
+    said: list[str] = []
+    page.message.connect(said.append)
+    page.split_button.click()
+    _settle(qtbot, demo.runner, page)
+    new = triage_radar.issue_of_item(demo.cache, chosen[0])
+    assert new is not None and new != viral.id and triage_radar.issue_of_item(demo.cache, chosen[1]) == new
+    assert issue_store.issue(demo.cache, new).title == "Antrean air"  # type: ignore[union-attr]
+    assert any("split from issue" in s for s in said)
+    # the new issue is shown
+    qtbot.waitUntil(
+        lambda: page.detail.snapshot is not None and page.detail.snapshot.detail.summary.id == new, timeout=5000
+    )
+
+    # an empty title gives the automatic one back
+    monkeypatch.setattr("omniinbox.ui.radar.QInputDialog.getText", lambda *_a, **_k: ("", True))
+    page.set_title(viral.id, "")
+    _settle(qtbot, demo.runner, page)
+    assert issue_store.issue(demo.cache, viral.id).title_by is None  # type: ignore[union-attr]
+
+
+def test_j_and_k_move_in_the_radar_list_when_it_shows(qtbot: Any, demo: Demo) -> None:
+    window = MainWindow(demo.runner, demo.supervisor)
+    qtbot.addWidget(window)
+    window.show()
+    window.show_radar()
+    page = window.radar
+    page.active.setCurrentIndex(page.active.count() - 1)
+    _settle(qtbot, demo.runner, page)
+    assert page.model.rowCount() >= 3
+    assert page.view.currentIndex().row() == 0
+    window.shortcuts.action("next").trigger()
+    assert page.view.currentIndex().row() == 1
+    window.shortcuts.action("next").trigger()
+    window.shortcuts.action("previous").trigger()
+    assert page.view.currentIndex().row() == 1
+    _settle(qtbot, demo.runner, page)
+    second = page.model.issue(1)
+    assert second is not None
+    qtbot.waitUntil(
+        lambda: page.detail.snapshot is not None and page.detail.snapshot.detail.summary.id == second.id,
+        timeout=5000,
+    )
+    # back in the lists, j moves the list's cursor again, not the radar's
+    window.sidebar.select("queue:all")
+    _settle(qtbot, demo.runner)
+    window.shortcuts.action("next").trigger()
+    assert page.view.currentIndex().row() == 1
+    assert window.active_panel().view.currentIndex().isValid()

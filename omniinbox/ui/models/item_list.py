@@ -12,6 +12,12 @@ windows are read again, for the rows the view actually paints. New items that ma
 inserted where they belong (new ones at the top); rows that stop matching stay until the list is
 reloaded, so nothing jumps away under the pointer.
 
+A source may pin items above that order (``pinned(conn)``, read with the first page): the "Needs
+answer" queue shows the conversations of must-answer issues first
+(:func:`omniinbox.store.issue_queue.must_answer_first`). The pinned ids are rows ``0..P-1``, the
+ordered ids follow without them. When issues change, newly pinned items move up (a few at a time;
+more reload the list); items no longer pinned stay where they are until the list is reloaded.
+
 Roles: Qt's display, tool tip and font roles, and :attr:`ItemListModel.ItemIdRole`,
 :attr:`RowRole` (the ``ListRow``, or ``None`` while it loads).
 
@@ -43,7 +49,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QFont
 
 from omniinbox.core import from_millis
-from omniinbox.store import views
+from omniinbox.store import issue_queue, views
 from omniinbox.store.views import ListFilter, ListRow
 from omniinbox.ui import format as fmt
 from omniinbox.ui.tasks import Changes, Task, TaskRunner
@@ -79,6 +85,14 @@ class IdSource(Protocol):
 
     def matching(self, conn: sqlite3.Connection, ids: Sequence[int]) -> set[int]: ...
 
+    # Optional: ``pinned(conn) -> list[int]``, ids shown first in that order (see the module docstring).
+
+
+def pinned_of(source: IdSource, conn: sqlite3.Connection) -> list[int]:
+    """The ids ``source`` pins above its order (none when it pins nothing)."""
+    pinned = getattr(source, "pinned", None)
+    return list(pinned(conn)) if callable(pinned) else []
+
 
 class FilterSource:
     """Items matching a filter (:func:`views.page_ids`); the query plan is chosen once, on the
@@ -107,6 +121,10 @@ class FilterSource:
 
     def matching(self, conn: sqlite3.Connection, ids: Sequence[int]) -> set[int]:
         return views.matching_ids(conn, self.filter, ids)
+
+    def pinned(self, conn: sqlite3.Connection) -> list[int]:
+        """The "Needs answer" queue: the conversations of must-answer issues first."""
+        return issue_queue.must_answer_first(conn, self.filter) if self.filter.needs_answer else []
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +173,10 @@ class ItemListModel(QAbstractTableModel):
         self._clock = clock
         self._source: IdSource = source or FilterSource()
         self._ids: array[int] = array("q")
+        self._pinned: list[int] = []  # rows 0..P-1, before the ordered ids
+        self._pinned_rows: dict[int, int] = {}
+        self._pinned_read = False
+        self._cursor: int | None = None  # the oldest id paged so far (pinned ones included)
         self._has_more = True
         self._generation = 0  # bumped when the list is reset; older answers are dropped
         self._fetch: Task | None = None
@@ -183,6 +205,7 @@ class ItemListModel(QAbstractTableModel):
         self.beginResetModel()
         self._source = source
         self._ids = array("q")
+        self._pinned, self._pinned_rows, self._pinned_read, self._cursor = [], {}, False, None
         self._has_more = True
         self._generation += 1
         if self._fetch is not None:
@@ -200,22 +223,33 @@ class ItemListModel(QAbstractTableModel):
         self.set_source(self._source)
 
     def item_id(self, row: int) -> int:
-        return self._ids[row]
+        pinned = len(self._pinned)
+        return self._pinned[row] if row < pinned else self._ids[row - pinned]
 
     def item_ids(self, rows: Iterable[int]) -> list[int]:
-        return [self._ids[r] for r in rows if 0 <= r < len(self._ids)]
+        return [self.item_id(r) for r in rows if 0 <= r < self._count()]
+
+    def pinned_ids(self) -> list[int]:
+        """The ids shown first, above the list's order."""
+        return list(self._pinned)
 
     def row_of(self, item_id: int) -> int | None:
-        """The row showing ``item_id`` (the ids are descending: a binary search)."""
+        """The row showing ``item_id`` (the ordered ids are descending: a binary search)."""
+        pinned = self._pinned_rows.get(item_id)
+        if pinned is not None:
+            return pinned
         pos = bisect_left(self._ids, -item_id, key=lambda v: -v)
-        return pos if pos < len(self._ids) and self._ids[pos] == item_id else None
+        return pos + len(self._pinned) if pos < len(self._ids) and self._ids[pos] == item_id else None
 
     def list_row(self, row: int) -> ListRow | None:
         """The cached row (possibly stale), or ``None`` while it loads."""
-        if not 0 <= row < len(self._ids):
+        if not 0 <= row < self._count():
             return None
-        cached = self._rows.get(self._ids[row])
+        cached = self._rows.get(self.item_id(row))
         return cached.row if cached is not None else None
+
+    def _count(self) -> int:
+        return len(self._pinned) + len(self._ids)
 
     def has_more(self) -> bool:
         return self._has_more
@@ -226,7 +260,7 @@ class ItemListModel(QAbstractTableModel):
     # ------------------------------------------------------------------ Qt model
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
-        return 0 if parent.isValid() else len(self._ids)
+        return 0 if parent.isValid() else self._count()
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(Column)
@@ -253,13 +287,14 @@ class ItemListModel(QAbstractTableModel):
         )[section]
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._ids):
+        if not index.isValid() or index.row() >= self._count():
             return None
-        item_id = self._ids[index.row()]
+        item_id = self.item_id(index.row())
         if role == self.ItemIdRole:
             return item_id
         cached = self._rows.get(item_id)
-        if cached is None or cached.generation != self._row_generation:
+        # a painted row asks for a dozen roles per cell: only the first asks for its window
+        if (cached is None or cached.generation != self._row_generation) and item_id not in self._loading:
             self._request_window(index.row())
             cached = self._rows.get(item_id)  # a synchronous runner has answered already
         row = cached.row if cached is not None else None
@@ -348,31 +383,43 @@ class ItemListModel(QAbstractTableModel):
         if self._fetch is not None or not self._has_more:
             return
         generation = self._generation
-        before = self._ids[-1] if self._ids else None
+        before = self._cursor
         source = self._source
+        first = not self._pinned_read
 
-        def load(conn: sqlite3.Connection) -> list[int]:
-            return source.page(conn, before, ID_PAGE)
+        def load(conn: sqlite3.Connection) -> tuple[list[int], list[int] | None]:
+            return source.page(conn, before, ID_PAGE), pinned_of(source, conn) if first else None
 
         self._fetch = self._runner.read(
             load,
-            done=lambda ids: self._page_arrived(generation, ids),
+            done=lambda found: self._page_arrived(generation, *found),
             failed=lambda _error: self._page_failed(generation),
             owner=self,
             label="list page",
         )
 
-    def _page_arrived(self, generation: int, ids: list[int]) -> None:
+    def _page_arrived(self, generation: int, ids: list[int], pinned: list[int] | None = None) -> None:
         if generation != self._generation:
             return
-        if self._ids:
-            ids = [i for i in ids if i < self._ids[-1]]  # defensive: strictly descending
+        if pinned is not None:
+            self._pinned_read = True
+            pinned = [i for i in dict.fromkeys(pinned) if self.row_of(i) is None]
+            if pinned:
+                self.beginInsertRows(QModelIndex(), 0, len(pinned) - 1)
+                self._pinned = pinned
+                self._pinned_rows = {item_id: n for n, item_id in enumerate(pinned)}
+                self.endInsertRows()
+        if self._cursor is not None:
+            ids = [i for i in ids if i < self._cursor]  # defensive: strictly descending
         if len(ids) < ID_PAGE:
             self._has_more = False
         if ids:
+            self._cursor = ids[-1]
+        ids = [i for i in ids if i not in self._pinned_rows]
+        if ids:
             # still "fetching" while the rows go in: a view may ask for more from inside the
             # insertion signals, and must not start from the old end of the list
-            first = len(self._ids)
+            first = self._count()
             self.beginInsertRows(QModelIndex(), first, first + len(ids) - 1)
             self._ids.extend(ids)
             self.endInsertRows()
@@ -391,7 +438,7 @@ class ItemListModel(QAbstractTableModel):
         start = row - row % WINDOW
         ids = [
             i
-            for i in self._ids[start : start + WINDOW]
+            for i in self.item_ids(range(start, start + WINDOW))
             if i not in self._loading and ((c := self._rows.get(i)) is None or c.generation != self._row_generation)
         ]
         if not ids:
@@ -430,10 +477,43 @@ class ItemListModel(QAbstractTableModel):
         if changes.touches("items", "tags", "labels", "conversations", "contacts", "accounts", "users"):
             self._row_generation += 1
             self._loading.clear()
-            if self._ids:
-                self.dataChanged.emit(self.index(0, 0), self.index(len(self._ids) - 1, len(Column) - 1))
+            if self._count():
+                self.dataChanged.emit(self.index(0, 0), self.index(self._count() - 1, len(Column) - 1))
         if changes.touches("items"):
             self._look_for_new(changes.first_seq - 1)
+        if changes.touches("issues") and self._pinned_read and callable(getattr(self._source, "pinned", None)):
+            self._look_for_pinned()
+
+    def _look_for_pinned(self) -> None:
+        generation = self._generation
+        source = self._source
+        self._runner.read(
+            lambda conn: pinned_of(source, conn),
+            done=lambda pinned: self._pinned_arrived(generation, pinned),
+            owner=self,
+            label="list pinned",
+        )
+
+    def _pinned_arrived(self, generation: int, pinned: list[int]) -> None:
+        """Move newly pinned items up (at most MAX_MIDDLE_INSERTS; more reload the list)."""
+        if generation != self._generation:
+            return
+        fresh = [i for i in dict.fromkeys(pinned) if i not in self._pinned_rows]
+        if not fresh:
+            return
+        if len(fresh) > MAX_MIDDLE_INSERTS:
+            self.reload()
+            return
+        for item_id in fresh:
+            row = self.row_of(item_id)
+            if row is not None:  # shown in the ordered part: take it out there
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self._ids[row - len(self._pinned)]
+                self.endRemoveRows()
+        self.beginInsertRows(QModelIndex(), 0, len(fresh) - 1)
+        self._pinned[0:0] = fresh
+        self._pinned_rows = {item_id: n for n, item_id in enumerate(self._pinned)}
+        self.endInsertRows()
 
     def _look_for_new(self, after_seq: int) -> None:
         if self._refreshing_top:
@@ -441,6 +521,7 @@ class ItemListModel(QAbstractTableModel):
         if not self._ids:
             if not self._has_more and self._fetch is None:
                 self._has_more = True
+                self._cursor = None  # from the top again (the pinned ones are left out)
                 self._fetch_page()
             return
         generation = self._generation
@@ -472,22 +553,23 @@ class ItemListModel(QAbstractTableModel):
             self.reload()  # too many to place: start again from the top
             return
         top = self._ids[0] if self._ids else None
-        fresh = [i for i in newer if top is None or i > top]
+        fresh = [i for i in newer if (top is None or i > top) and i not in self._pinned_rows]
+        pinned = len(self._pinned)
         if fresh:
-            self.beginInsertRows(QModelIndex(), 0, len(fresh) - 1)
+            self.beginInsertRows(QModelIndex(), pinned, pinned + len(fresh) - 1)
             self._ids[0:0] = array("q", fresh)
             self.endInsertRows()
         for item_id in late[:MAX_MIDDLE_INSERTS]:
             if not self._ids or item_id <= self._ids[-1] or self.row_of(item_id) is not None:
                 continue
             pos = bisect_left(self._ids, -item_id, key=lambda v: -v)
-            self.beginInsertRows(QModelIndex(), pos, pos)
+            self.beginInsertRows(QModelIndex(), pinned + pos, pinned + pos)
             self._ids.insert(pos, item_id)
             self.endInsertRows()
 
     def _clock_moved(self) -> None:
-        if self._ids:
+        if self._count():
             first, last = Column.AGE, Column.SLA
             self.dataChanged.emit(
-                self.index(0, first), self.index(len(self._ids) - 1, last), [Qt.ItemDataRole.DisplayRole]
+                self.index(0, first), self.index(self._count() - 1, last), [Qt.ItemDataRole.DisplayRole]
             )
