@@ -74,9 +74,11 @@ class ItemDelegate(QStyledItemDelegate):
     def paint(
         self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> None:
+        # Not initStyleOption: it asks the model for a dozen roles per cell (text, icon, font,
+        # colours...) that this delegate does not use, the bulk of a scroll frame's time. The view's
+        # option already carries what the panel needs (rect, state, palette, alternate rows).
         opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
+        opt.index = index
         widget = opt.widget
         style = widget.style() if widget is not None else None
         painter.save()
