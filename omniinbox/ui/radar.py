@@ -997,9 +997,13 @@ class RadarPage(QWidget):
 
     # ------------------------------------------------------------------ buttons
 
-    def _action_buttons(self) -> QHBoxLayout:
+    def _action_buttons(self) -> QVBoxLayout:
+        """Two rows: what people do to the issue, and to the items selected in its detail."""
+        rows = QVBoxLayout()
+        rows.setContentsMargins(6, 4, 6, 0)
+        rows.setSpacing(4)
         row = QHBoxLayout()
-        row.setContentsMargins(6, 4, 6, 0)
+        rows.addLayout(row)
 
         def button(name: str, text: str, tip: str, slot: Callable[[], object]) -> QPushButton:
             b = QPushButton(text, self)
@@ -1025,6 +1029,13 @@ class RadarPage(QWidget):
         self.merge_button = button(
             "radar-merge", tr("Merge"), tr("Merge the issues selected in the list"), self.merge_selected
         )
+        self.brief_button = button(
+            "radar-brief", tr("Export brief…"), tr("The issue brief for leadership, as an HTML file"), self.ask_brief
+        )
+        row.addStretch(1)
+        row = QHBoxLayout()
+        rows.addLayout(row)
+        row.addWidget(QLabel(tr("Selected items:"), self))
         self.split_button = button(
             "radar-split",
             tr("Split items…"),
@@ -1040,11 +1051,8 @@ class RadarPage(QWidget):
         self.kol_button = button(
             "radar-kol", tr("Key opinion leader…"), tr("Mark or unmark the selected item's author"), self.ask_kol
         )
-        self.brief_button = button(
-            "radar-brief", tr("Export brief…"), tr("The issue brief for leadership, as an HTML file"), self.ask_brief
-        )
         row.addStretch(1)
-        return row
+        return rows
 
     def current_issue(self) -> IssueSummary | None:
         """The issue under the list's cursor, else the one the detail shows (one the list leaves out)."""
