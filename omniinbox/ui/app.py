@@ -22,6 +22,7 @@ from omniinbox.sync.loop import SyncLoop
 from omniinbox.ui.main_window import MainWindow
 from omniinbox.ui.settings_dialog import apply_theme, chosen_locale, saved_theme
 from omniinbox.ui.tasks import Changes, TaskRunner
+from omniinbox.ui.tray import Tray, install_tray
 from omniinbox.usecases import current_user
 
 log = logging.getLogger(__name__)
@@ -136,6 +137,7 @@ def run(
         QMessageBox.critical(None, QCoreApplication.translate("App", "OmniInbox"), str(exc))
         return 1
     runner: TaskRunner | None = None
+    tray: Tray | None = None
     window: MainWindow | None = None
     try:
         user = current_user(cache)
@@ -144,6 +146,7 @@ def run(
         if demo:
             window.setWindowTitle(window.windowTitle() + " — " + QCoreApplication.translate("App", "demo"))
         window.show()
+        tray = install_tray(runner, user, window, settings())  # None where the desktop has no tray
         if sync is not None:
             runner.changed.connect(lambda changes: _poke_on_reply(sync, changes))
             sync.start()
@@ -151,6 +154,9 @@ def run(
     finally:
         if sync is not None:
             sync.stop()
+        if tray is not None:
+            tray.close()
+            shiboken6.delete(tray)
         if window is not None:
             shiboken6.delete(window)  # its views stop asking before the runner stops answering
         if runner is not None:

@@ -78,7 +78,6 @@ class ItemDelegate(QStyledItemDelegate):
         # colours...) that this delegate does not use, the bulk of a scroll frame's time. The view's
         # option already carries what the panel needs (rect, state, palette, alternate rows).
         opt = QStyleOptionViewItem(option)
-        opt.index = index
         widget = opt.widget
         style = widget.style() if widget is not None else None
         painter.save()

@@ -11,7 +11,7 @@ keyboard shortcuts, one page each.
 * **User**: name and team of the person at the desk (the role is shown; administrators change it).
 * **Appearance**: theme (follow the system, light, dark; applied at once) and language (system,
   English, Bahasa Indonesia; applied on the next start, through :func:`chosen_locale`).
-* **Notifications**: whether to notify on must-answer issues and on failed sends.
+* **Notifications**: whether to notify on work assigned to me, must-answer issues and failed sends.
 * **Shortcuts**: every command of :mod:`omniinbox.ui.shortcuts` with its key, edited with
   ``QKeySequenceEdit``; a key already bound elsewhere is refused with the other command's name.
 
@@ -67,6 +67,7 @@ THEME_KEY = "appearance/theme"  # system | light | dark
 LANGUAGE_KEY = "appearance/language"  # "" (the system's) | en | id
 NOTIFY_MUST_ANSWER_KEY = "notifications/must_answer"
 NOTIFY_FAILED_SENDS_KEY = "notifications/failed_sends"
+NOTIFY_ASSIGNED_KEY = "notifications/assigned"
 PLAINTEXT_SECRETS_KEY = "secrets/allow_plaintext"
 
 THEMES = ("system", "light", "dark")
@@ -727,7 +728,8 @@ class AppearancePage(QWidget):
 
 
 class NotificationsPage(QWidget):
-    """Which desktop notifications to show. Attributes: ``must_answer_box``, ``failed_sends_box``."""
+    """Which desktop notifications to show. Attributes: ``assigned_box``, ``must_answer_box``,
+    ``failed_sends_box``."""
 
     def __init__(self, settings: QSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -736,9 +738,12 @@ class NotificationsPage(QWidget):
         self.must_answer_box.setObjectName("notify-must-answer")
         self.failed_sends_box = QCheckBox(self.tr("When a reply could not be sent"), self)
         self.failed_sends_box.setObjectName("notify-failed-sends")
+        self.assigned_box = QCheckBox(self.tr("When a conversation is assigned to me"), self)
+        self.assigned_box.setObjectName("notify-assigned")
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(self.tr("Show a desktop notification:"), self))
         for box, key in (
+            (self.assigned_box, NOTIFY_ASSIGNED_KEY),
             (self.must_answer_box, NOTIFY_MUST_ANSWER_KEY),
             (self.failed_sends_box, NOTIFY_FAILED_SENDS_KEY),
         ):
