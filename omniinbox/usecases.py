@@ -35,7 +35,7 @@ from omniinbox.core import (
     to_millis,
     utcnow,
 )
-from omniinbox.store import actions, outbox, views
+from omniinbox.store import actions, hub_journal, outbox, views
 from omniinbox.store.accounts import add_user, get_user
 from omniinbox.store.cache import Cache
 
@@ -264,6 +264,11 @@ def reply(cache: Cache, user: User, item_id: int, body: str, *, private: bool = 
     row = rows[0]
     if not body.strip():
         raise UseCaseRefused("the reply is empty")
+    if hub_journal.team_mode(cache.conn):
+        # team mode: someone else holding the conversation's soft lock is answering it
+        held = hub_journal.lock_of(cache.conn, row.conversation_id, now_ms=to_millis(utcnow()) or 0)
+        if held is not None and held.holder_login != user.login:
+            raise UseCaseRefused(f"{held.holder_name or held.holder_login} is replying to this conversation")
     try:
         return outbox.enqueue(
             cache,

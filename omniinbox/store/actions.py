@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterable
 
 from omniinbox.core import ConversationStatus, Priority, TagValue, Team, from_millis, to_millis, utcnow
+from omniinbox.store import hub_journal
 from omniinbox.store.cache import Cache
 
 
@@ -44,6 +45,7 @@ def set_tag(cache: Cache, item_ids: Iterable[int], team: Team, value: TagValue |
                 changed += 1
                 tx.audit("tag.set" if value else "tag.clear", f"item:{item_id}", team=team.value,
                          value=value.value if value else None)  # fmt: skip
+                hub_journal.record(tx, "tag", item_id=item_id, team=team.value, value=value.value if value else None)
         tx.summary["tags"] += changed
     return changed
 
@@ -63,6 +65,7 @@ def add_label(cache: Cache, item_ids: Iterable[int], label: str, *, user_id: int
             if cur.rowcount > 0:
                 changed += 1
                 tx.audit("label.add", f"item:{item_id}", label=label)
+                hub_journal.record(tx, "label", item_id=item_id, label=label)
         tx.summary["labels"] += changed
     return changed
 
@@ -95,6 +98,7 @@ def assign(cache: Cache, conversation_ids: Iterable[int], assignee_id: int | Non
                 "UPDATE conversations SET assignee_id = ?, seq = ? WHERE id = ?", (assignee_id, tx.next_seq(), cid)
             )
             tx.audit("conversation.assign", f"conversation:{cid}", before=before, after=assignee_id)
+            hub_journal.record(tx, "assign", conversation_id=cid, assignee_id=assignee_id, before=before)
             changed += 1
         tx.summary["conversations"] += changed
     return changed
@@ -122,6 +126,7 @@ def set_status(
             if cur.rowcount:
                 changed += 1
                 tx.audit("conversation.status", f"conversation:{cid}", status=status.value, until=snoozed_until_ms)
+                hub_journal.record(tx, "status", conversation_id=cid, status=status.value, until=snoozed_until_ms)
         tx.summary["conversations"] += changed
     return changed
 
@@ -138,6 +143,7 @@ def set_priority(cache: Cache, conversation_ids: Iterable[int], priority: Priori
             if cur.rowcount:
                 changed += 1
                 tx.audit("conversation.priority", f"conversation:{cid}", priority=int(priority))
+                hub_journal.record(tx, "priority", conversation_id=cid, priority=int(priority))
         tx.summary["conversations"] += changed
     return changed
 
@@ -154,6 +160,7 @@ def add_note(cache: Cache, conversation_id: int, body: str, *, user_id: int | No
         )
         note_id = int(cur.lastrowid or 0)
         tx.audit("note.add", f"conversation:{conversation_id}", note=note_id)
+        hub_journal.record(tx, "note", conversation_id=conversation_id, note_id=note_id)
         tx.summary["notes"] += 1
     return note_id
 
@@ -211,6 +218,7 @@ def set_team(cache: Cache, conversation_ids: Iterable[int], team: Team, *, user_
                 continue
             tx.conn.execute("UPDATE conversations SET team = ?, seq = ? WHERE id = ?", (team.value, tx.next_seq(), cid))
             tx.audit("conversation.team", f"conversation:{cid}", before=before, after=team.value)
+            hub_journal.record(tx, "team", conversation_id=cid, team=team.value)
             changed += 1
         tx.summary["conversations"] += changed
     return changed
@@ -229,6 +237,7 @@ def set_sla_due(cache: Cache, conversation_ids: Iterable[int], due_ms: int | Non
             if cur.rowcount:
                 changed += 1
                 tx.audit("conversation.sla", f"conversation:{cid}", due=due_ms)
+                hub_journal.record(tx, "sla", conversation_id=cid, due=due_ms)
         tx.summary["conversations"] += changed
     return changed
 

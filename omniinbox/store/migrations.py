@@ -471,3 +471,55 @@ def m003_issue_radar(db: Database) -> None:
         ) WITHOUT ROWID;
         """
     )
+
+
+@MIGRATIONS()
+def m004_hub_replica(db: Database) -> None:
+    """Team mode: this cache as a replica of what its hub user may see (``omniinbox.hub.replica``).
+
+    * ``hub_replica``: the replica's settings as key/value text: ``mode`` (``team`` makes the
+      store journal people's actions for the hub), ``login``, ``hub`` (the masked address) and
+      ``cursor`` (where the pull is in the hub's change feed);
+    * ``hub_ids``: hub row id to local row id, per kind of row (``account``, ``user``,
+      ``contact``, ``conversation``, ``item``, ``note``, ``outbox``), found by natural keys when
+      first pulled (account key, login, channel + external id, account + external id);
+    * ``hub_journal``: people's actions waiting to reach the hub, in order; ``refused`` ones keep
+      PostgreSQL's reason (the window lists them), ``done`` ones are kept as a record;
+    * ``hub_locks``: the hub's soft locks on conversations as last pulled ("Dewi is replying").
+    """
+    db.executescript(
+        """
+        CREATE TABLE hub_replica (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+        CREATE TABLE hub_ids (
+            kind TEXT NOT NULL,
+            hub_id INTEGER NOT NULL,
+            local_id INTEGER NOT NULL,
+            PRIMARY KEY (kind, hub_id)
+        ) WITHOUT ROWID;
+        CREATE UNIQUE INDEX hub_ids_local ON hub_ids (kind, local_id);
+
+        CREATE TABLE hub_journal (
+            id INTEGER PRIMARY KEY,
+            action TEXT NOT NULL,
+            payload TEXT NOT NULL DEFAULT '{}',
+            user_id INTEGER REFERENCES users (id),
+            created_at INTEGER NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'refused')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            reason TEXT NOT NULL DEFAULT '',
+            done_at INTEGER,
+            seq INTEGER NOT NULL
+        );
+        CREATE INDEX hub_journal_pending ON hub_journal (id) WHERE state = 'pending';
+
+        CREATE TABLE hub_locks (
+            conversation_id INTEGER PRIMARY KEY REFERENCES conversations (id) ON DELETE CASCADE,
+            holder_id INTEGER,
+            holder_login TEXT NOT NULL DEFAULT '',
+            holder_name TEXT NOT NULL DEFAULT '',
+            expires_at INTEGER NOT NULL,
+            seq INTEGER NOT NULL
+        );
+        """
+    )

@@ -17,6 +17,7 @@ from typing import Any
 
 from omniinbox import channel_rules
 from omniinbox.core import Channel, OutboxEntry, OutboxState, OutgoingReply, Visibility, from_millis
+from omniinbox.store import hub_journal
 from omniinbox.store.cache import Cache
 from omniinbox.store.compact import PayloadError
 
@@ -148,6 +149,7 @@ def enqueue(
         )
         outbox_id = int(cur.lastrowid or 0)
         tx.audit("reply.queue", f"outbox:{outbox_id}", state=state.value, conversation=conversation_id)
+        hub_journal.record(tx, "reply", outbox_id=outbox_id)
         tx.summary["outbox"] += 1
     return get(cache, outbox_id)
 
@@ -227,6 +229,7 @@ def _move(
             (to.value, tx.next_seq(), *extra_params, outbox_id),
         )
         tx.audit(action, f"outbox:{outbox_id}", before=current.value, after=to.value, **detail)
+        hub_journal.record(tx, action, outbox_id=outbox_id)
         tx.summary["outbox"] += 1
     return get(cache, outbox_id)
 
