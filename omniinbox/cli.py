@@ -893,9 +893,48 @@ def cmd_gui(args: argparse.Namespace) -> int:
                 "this version has no desktop window yet; the headless commands work: omniinbox --help"
             ) from None
         raise CliError(f"the desktop window cannot start: {exc}") from None
+    if getattr(args, "hub", None):
+        return _gui_team(args, run)
     if args.demo:
         return _gui_demo(args, run)
     return run(_cache_path(args), sync=_background_sync(_cache_path(args)))
+
+
+def _gui_team(args: argparse.Namespace, run: Any) -> int:
+    """``omniinbox --hub DSN [--user LOGIN]``: the window on this person's team-mode cache (one
+    per hub and login, next to the normal cache), kept in step with the hub by its replica loop
+    instead of syncing the platforms itself: the hub's workers do that. The password comes from
+    the keyring or a prompt, never the command line. With ``--demo`` the demo's sync worker runs
+    in the background first, as ``omniinbox sync --hub DSN --demo`` (the DSN's own login, which
+    may register the sandbox's accounts), so a second window (``omniinbox --hub DSN --user
+    LOGIN``) can work against the same hub."""
+    import threading
+
+    from omniinbox.hub.errors import HubError
+    from omniinbox.hub.replica import open_desk
+
+    if args.demo:
+        worker_args = argparse.Namespace(**vars(args))
+        worker_args.once, worker_args.json, worker_args.account = False, False, []
+        worker_args.interval, worker_args.assign = 3.0, True
+
+        def work() -> None:
+            try:
+                cmd_sync_hub(worker_args)
+            except CliError as exc:
+                log.error("the demo's sync worker stopped: %s", exc)
+
+        threading.Thread(target=work, name="omniinbox-demo-worker", daemon=True).start()
+    ask = getpass.getpass if sys.stdin.isatty() else None
+    try:
+        desk = open_desk(
+            args.hub, login=args.hub_user, cache_path=Path(args.cache).expanduser() if args.cache else None, ask=ask
+        )
+    except HubError as exc:
+        raise CliError(str(exc)) from None
+    if not desk.online:
+        print(f"The hub cannot be reached: working offline on {desk.cache_path}.", file=sys.stderr)
+    return int(run(desk.cache_path, demo=args.demo, sync=desk.loop, login=desk.login))
 
 
 def _background_sync(cache_path: Path) -> Any:
@@ -942,6 +981,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"omniinbox {__version__}")
     _common(parser, top=True)
     _demo_options(parser)
+    team = parser.add_argument_group("team mode")
+    team.add_argument("--hub", metavar="DSN", help="open the window on the team hub (PostgreSQL); no password here")
+    team.add_argument("--user", dest="hub_user", metavar="LOGIN", help="with --hub: the hub login at this desk")
     parser.set_defaults(func=cmd_gui)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
 

@@ -11,11 +11,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QSettings, Qt, QTranslator
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QSettings, Qt, QTimer, QTranslator
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from omniinbox import __version__, paths
+from omniinbox.hub.replica import HubReplicaLoop
 from omniinbox.store.cache import Cache
 from omniinbox.store.database import CacheError
 from omniinbox.sync.loop import SyncLoop
@@ -119,17 +120,41 @@ def settings() -> QSettings:
     return QSettings(str(paths.config_dir() / "desktop.ini"), QSettings.Format.IniFormat)
 
 
-def _poke_on_reply(sync: SyncLoop, changes: Changes) -> None:
+def _poke_on_reply(sync: SyncLoop | HubReplicaLoop, changes: Changes) -> None:
     if changes.local and changes.touches("outbox"):
         sync.poke()
 
 
+def _show_replica_state(window: MainWindow, replica: HubReplicaLoop) -> None:
+    """Team mode: the hub connection's state in the status bar ("offline, 3 actions waiting")."""
+    label = QLabel(window)
+    label.setObjectName("hub-replica-state")
+    window.statusBar().addPermanentWidget(label)
+
+    def show() -> None:
+        state = replica.state()
+        label.setText(state.describe())
+        label.setToolTip(state.last_error)
+
+    timer = QTimer(label)
+    timer.setInterval(1000)
+    timer.timeout.connect(show)
+    timer.start()
+    show()
+
+
 def run(
-    cache_path: Path, *, demo: bool = False, sync: SyncLoop | None = None, argv: Sequence[str] | None = None
+    cache_path: Path,
+    *,
+    demo: bool = False,
+    sync: SyncLoop | HubReplicaLoop | None = None,
+    argv: Sequence[str] | None = None,
+    login: str | None = None,
 ) -> int:
     """Open the window on the cache at ``cache_path`` and run until it is closed. ``sync``, when
     given, reads the accounts and sends the outbox in the background while the window is open;
-    a reply queued here starts a round at once."""
+    a reply queued here starts a round at once. In team mode ``sync`` is the cache's
+    :class:`HubReplicaLoop` and ``login`` the hub login of the person at the desk."""
     app = create_application(argv)
     try:
         cache = Cache.open(cache_path)
@@ -140,7 +165,7 @@ def run(
     tray: Tray | None = None
     window: MainWindow | None = None
     try:
-        user = current_user(cache)
+        user = current_user(cache, login)
         runner = TaskRunner(cache)
         window = MainWindow(runner, user, settings())
         if demo:
@@ -149,6 +174,8 @@ def run(
         tray = install_tray(runner, user, window, settings())  # None where the desktop has no tray
         if sync is not None:
             runner.changed.connect(lambda changes: _poke_on_reply(sync, changes))
+            if isinstance(sync, HubReplicaLoop):
+                _show_replica_state(window, sync)
             sync.start()
         return int(app.exec())
     finally:
