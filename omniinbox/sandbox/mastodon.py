@@ -12,7 +12,7 @@ conversations), its own posts and the replies it sends are its statuses.
 
 Lists are bare arrays, newest first, paged only by the ``Link`` header: ``max_id`` (older than),
 ``since_id`` (the newest ones above), ``min_id`` (the ones right after, for walking forward).
-Status ids are snowflakes (milliseconds shifted 16 bits) made from an event's place in the
+Status ids are snowflakes (milliseconds shifted 22 bits, then the sequence number) made from an event's place in the
 scenario, so newer means larger and a scenario gives the same ids on every run; notification
 ids are smaller integers in the same order.
 Errors are ``{"error": "..."}``; rate headers ``X-RateLimit-Limit/Remaining/Reset`` with the
@@ -54,6 +54,8 @@ class MastodonPlatform(Platform):
         self.tokens = tokens  # token -> scenario account id
         self.accounts = {a.id: a for a in player.accounts("mastodon")}
         self._ids_lock = threading.Lock()
+        self._index_key: object = None
+        self._index_cache: dict[str, Released] = {}
         self._by_status: dict[str, str] = {}  # status id -> event id
         self._idempotent: dict[tuple[str, str], dict[str, Any]] = {}
         self.route("GET", r"/api/v1/accounts/verify_credentials", self.verify_credentials)
@@ -142,14 +144,14 @@ class MastodonPlatform(Platform):
 
     def status_id(self, event: Event) -> str:
         seq = self.player.seq_of(event.id) or 0
-        made = str((self.player.order_ms(event) << 16) | (seq & 0xFFFF))
+        made = str((self.player.order_ms(event) << 22) | (seq & 0x3FFFFF))
         with self._ids_lock:
             self._by_status[made] = event.id
         return made
 
     def _notification_id(self, event: Event) -> int:
         millis = self.player.order_ms(event) - _NOTIFICATION_BASE_MS
-        return millis * 100 + (self.player.seq_of(event.id) or 0) % 100
+        return (millis << 22) | ((self.player.seq_of(event.id) or 0) & 0x3FFFFF)
 
     # ------------------------------------------------------------------ rendering
 
@@ -200,7 +202,13 @@ class MastodonPlatform(Platform):
         }
 
     def _index(self) -> dict[str, Released]:
-        return {r.event.id: r for r in self.player.released("mastodon")}
+        """Released statuses by event id, built once per release of the player, not per request."""
+        grouped = self.player.threads("mastodon")  # the same object while nothing new is out
+        with self._ids_lock:
+            if self._index_key is not grouped:
+                self._index_cache = {r.event.id: r for rs in grouped.values() for r in rs}
+                self._index_key = grouped
+            return self._index_cache
 
     # ------------------------------------------------------------------ paging
 

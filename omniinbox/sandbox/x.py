@@ -24,6 +24,7 @@ Errors are X's problem documents (``title``, ``detail``,
 from __future__ import annotations
 
 import base64
+import bisect
 import threading
 import time
 import zlib
@@ -78,6 +79,12 @@ class XPlatform(Platform):
         self.accounts = {a.id: a for a in player.accounts("x")}
         self._ids_lock = threading.Lock()
         self._by_tweet: dict[str, str] = {}  # tweet id -> event id
+        # What a page is cut from, built once per release of the player (not per request: at a
+        # million generated messages a rebuild per page made a full sync quadratic).
+        self._model_lock = threading.Lock()
+        self._model_key: object = None
+        self._index: dict[str, Released] = {}
+        self._lists: dict[tuple[str, str], tuple[list[tuple[int, Released]], list[int]]] = {}
         self.route("GET", r"/2/users/me", self.me)
         self.route("GET", r"/2/users/by/username/(?P<username>\w+)", self.by_username)
         self.route("GET", r"/2/users/(?P<id>\d+)/(?P<timeline>mentions|tweets)", self.timeline)
@@ -204,6 +211,41 @@ class XPlatform(Platform):
                 chosen.append(released)
         return chosen
 
+    def _model(self) -> tuple[dict[str, Released], dict[tuple[str, str], tuple[list[tuple[int, Released]], list[int]]]]:
+        grouped = self.player.threads("x")  # the same object while nothing new is out
+        with self._model_lock:
+            if self._model_key is not grouped:
+                self._index = {r.event.id: r for rs in grouped.values() for r in rs}
+                self._lists = {}
+                self._model_key = grouped
+            return self._index, self._lists
+
+    def _sorted(self, account_id: str, what: str) -> tuple[dict[str, Released], list[tuple[int, Released]], list[int]]:
+        """Index of released events, and ``what`` ("mentions", "tweets" or "dms") of an account
+        newest first, with the negated ids ascending for bisection."""
+        index, lists = self._model()
+        made = lists.get((account_id, what))
+        if made is None:
+            if what == "dms":
+                mine = [r for r in index.values() if r.account.id == account_id
+                        and (r.event.visibility == "private" or r.event.kind in _PRIVATE_KINDS)]  # fmt: skip
+            else:
+                mine = self._timeline_events(index, account_id, what)
+            rows = sorted(((int(self.tweet_id(r.event)), r) for r in mine), key=lambda pair: pair[0], reverse=True)
+            made = (rows, [-tid for tid, _ in rows])
+            with self._model_lock:
+                lists[(account_id, what)] = made
+        return index, made[0], made[1]
+
+    @staticmethod
+    def _window(rows: list[tuple[int, Released]], negated: list[int], *, since: int | None, until: int | None,
+                below: int | None) -> list[tuple[int, Released]]:  # fmt: skip
+        """The rows with ``since < id < min(until, below)``, newest first, found by bisection."""
+        top = min(v for v in (until, below) if v is not None) if (until, below) != (None, None) else None
+        start = bisect.bisect_right(negated, -top) if top is not None else 0
+        end = bisect.bisect_left(negated, -since) if since is not None else len(rows)
+        return rows[start:end]
+
     def timeline(self, request: Request) -> Response:
         user_id = request.params["id"]
         account = next((a for a in self.accounts if self.account_user_id(a) == user_id), None)
@@ -225,10 +267,7 @@ class XPlatform(Platform):
                 },
             )
         size = _bounded(request.arg("max_results"), 10, 5, 100, "max_results")
-        index = {r.event.id: r for r in self.player.released("x")}
-        mine = self._timeline_events(index, account, request.params["timeline"])
-        rows = [(int(self.tweet_id(r.event)), r) for r in mine]
-        rows.sort(key=lambda pair: pair[0], reverse=True)
+        index, ordered, negated = self._sorted(account, request.params["timeline"])
         since_id = _number(request.arg("since_id"), "since_id")
         until_id = _number(request.arg("until_id"), "until_id")
         start = request.arg("start_time")
@@ -241,13 +280,7 @@ class XPlatform(Platform):
             since_id = max(since_id or 0, (order - TWEPOCH_MS) << 22)
         token = request.arg("pagination_token")
         below = _untoken(token) if token else None
-        rows = [
-            (tid, r)
-            for tid, r in rows
-            if (since_id is None or tid > since_id)
-            and (until_id is None or tid < until_id)
-            and (below is None or tid < below)
-        ]
+        rows = self._window(ordered, negated, since=since_id, until=until_id, below=below)
         chunk = rows[:size]
         if not chunk:
             return Response(body={"meta": {"result_count": 0}})
@@ -321,16 +354,9 @@ class XPlatform(Platform):
     def dm_events(self, request: Request) -> Response:
         account = self._caller(request)
         size = _bounded(request.arg("max_results"), 100, 1, 100, "max_results")
-        rows = [
-            (int(self.tweet_id(r.event)), r)
-            for r in self.player.released("x", account=account)
-            if r.event.visibility == "private" or r.event.kind in _PRIVATE_KINDS
-        ]
-        rows.sort(key=lambda pair: pair[0], reverse=True)
+        _, ordered, negated = self._sorted(account, "dms")
         token = request.arg("pagination_token")
-        if token:
-            below = _untoken(token)
-            rows = [(tid, r) for tid, r in rows if tid < below]
+        rows = self._window(ordered, negated, since=None, until=None, below=_untoken(token) if token else None)
         chunk = rows[:size]
         if not chunk:
             return Response(body={"meta": {"result_count": 0}})
