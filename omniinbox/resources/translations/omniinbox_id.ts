@@ -855,6 +855,10 @@
         <translation>Saat balasan gagal dikirim</translation>
     </message>
     <message>
+        <source>When a conversation is assigned to me</source>
+        <translation>Saat sebuah percakapan ditugaskan kepada saya</translation>
+    </message>
+    <message>
         <source>Show a desktop notification:</source>
         <translation>Tampilkan notifikasi desktop:</translation>
     </message>
@@ -1430,6 +1434,14 @@
         <translation>Siapa yang bertanggung jawab menjawab isu ini</translation>
     </message>
     <message>
+        <source>Title…</source>
+        <translation>Judul…</translation>
+    </message>
+    <message>
+        <source>Name the issue (empty: the automatic title)</source>
+        <translation>Beri nama isu (kosongkan untuk memakai judul otomatis)</translation>
+    </message>
+    <message>
         <source>Deadline…</source>
         <translation>Tenggat…</translation>
     </message>
@@ -1452,6 +1464,18 @@
     <message>
         <source>Merge the issues selected in the list</source>
         <translation>Gabungkan isu yang dipilih di daftar</translation>
+    </message>
+    <message>
+        <source>Selected items:</source>
+        <translation>Pesan terpilih:</translation>
+    </message>
+    <message>
+        <source>Split items…</source>
+        <translation>Pisahkan pesan…</translation>
+    </message>
+    <message>
+        <source>Take the selected items out into a new issue, kept apart from this one</source>
+        <translation>Pindahkan pesan yang dipilih ke isu baru yang dipisahkan dari isu ini</translation>
     </message>
     <message>
         <source>Move items…</source>
@@ -1526,6 +1550,18 @@
         <translation>Digabungkan ke isu #%1.</translation>
     </message>
     <message>
+        <source>%1 items split from issue #%2 into issue #%3.</source>
+        <translation>%1 pesan dipisahkan dari isu #%2 menjadi isu #%3.</translation>
+    </message>
+    <message>
+        <source>Title set.</source>
+        <translation>Judul ditetapkan.</translation>
+    </message>
+    <message>
+        <source>The issue has its automatic title again.</source>
+        <translation>Isu kembali memakai judul otomatis.</translation>
+    </message>
+    <message>
         <source>%1 items moved to issue #%2.</source>
         <translation>%1 pesan dipindahkan ke isu #%2.</translation>
     </message>
@@ -1576,6 +1612,22 @@
     <message>
         <source>Move %1 items to:</source>
         <translation>Pindahkan %1 pesan ke:</translation>
+    </message>
+    <message>
+        <source>Split the issue</source>
+        <translation>Pisahkan isu</translation>
+    </message>
+    <message>
+        <source>Take %1 items out of issue #%2 into a new issue, named (optional):</source>
+        <translation>Pindahkan %1 pesan dari isu #%2 ke isu baru dengan judul (opsional):</translation>
+    </message>
+    <message>
+        <source>Issue title</source>
+        <translation>Judul isu</translation>
+    </message>
+    <message>
+        <source>Title of issue #%1 (empty: the automatic title):</source>
+        <translation>Judul isu #%1 (kosongkan untuk memakai judul otomatis):</translation>
     </message>
     <message>
         <source>This item has no known author.</source>
@@ -1831,6 +1883,10 @@
     <message>
         <source>Leaders&apos; accounts</source>
         <translation>Akun pimpinan</translation>
+    </message>
+    <message>
+        <source>%1 issues must be answered</source>
+        <translation>%1 isu wajib dijawab</translation>
     </message>
     <message>
         <source>%1 open or pending conversations</source>
@@ -2378,6 +2434,61 @@
     <message>
         <source>Queue:</source>
         <translation>Antrean:</translation>
+    </message>
+</context>
+<context>
+    <name>Tray</name>
+    <message>
+        <source>OmniInbox</source>
+        <translation>OmniInbox</translation>
+    </message>
+    <message>
+        <source>Show OmniInbox</source>
+        <translation>Tampilkan OmniInbox</translation>
+    </message>
+    <message>
+        <source>Needs answer</source>
+        <translation>Perlu dijawab</translation>
+    </message>
+    <message>
+        <source>Quit</source>
+        <translation>Keluar</translation>
+    </message>
+    <message>
+        <source>%1 unread in the last %2 days</source>
+        <translation>%1 belum dibaca dalam %2 hari terakhir</translation>
+    </message>
+    <message>
+        <source>%1 of yours waiting for an answer</source>
+        <translation>%1 percakapan Anda menunggu jawaban</translation>
+    </message>
+    <message>
+        <source>%1 issues must be answered</source>
+        <translation>%1 isu wajib dijawab</translation>
+    </message>
+    <message>
+        <source>Needs answer (%1 of yours)</source>
+        <translation>Perlu dijawab (%1 milik Anda)</translation>
+    </message>
+    <message>
+        <source>%1 new notifications</source>
+        <translation>%1 notifikasi baru</translation>
+    </message>
+    <message>
+        <source>Assigned to you: %1</source>
+        <translation>Ditugaskan kepada Anda: %1</translation>
+    </message>
+    <message>
+        <source>a conversation</source>
+        <translation>sebuah percakapan</translation>
+    </message>
+    <message>
+        <source>An issue must be answered</source>
+        <translation>Sebuah isu wajib dijawab</translation>
+    </message>
+    <message>
+        <source>A reply could not be sent</source>
+        <translation>Balasan gagal dikirim</translation>
     </message>
 </context>
 <context>
