@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import io
 import json
 import os
@@ -89,11 +90,11 @@ def rss_mb() -> dict[str, float]:
 class Window:
     """The client as ``app.run`` puts it together, on ``path``, with the phases timed."""
 
-    def __init__(self, path: Path, *, poll_ms: int | None = None) -> None:
+    def __init__(self, path: Path, *, poll_ms: int | None = None, freeze: bool = True) -> None:
         from PySide6.QtCore import QEvent, QObject, QTimer
 
         from omniinbox.store.cache import Cache
-        from omniinbox.ui.app import create_application, settings
+        from omniinbox.ui.app import create_application, freeze_startup_objects, settings
         from omniinbox.ui.main_window import MainWindow
         from omniinbox.ui.tasks import DEFAULT_POLL_MS, TaskRunner
         from omniinbox.usecases import current_user
@@ -133,6 +134,8 @@ class Window:
         mark = time.perf_counter()
         self.window.resize(1600, 1000)
         self.window.show()
+        if freeze:
+            freeze_startup_objects()  # as app.run does
         self.phases["show_ms"] = (time.perf_counter() - mark) * 1000
 
     def _painted(self) -> None:
@@ -234,7 +237,7 @@ def measure_scroll(w: Window, page_steps: int, drag_steps: int, max_rows: int | 
     }
 
 
-def measure_sync_latency(path: Path, seconds: float, scale: int) -> dict[str, Any]:
+def measure_sync_latency(path: Path, seconds: float, scale: int, *, freeze: bool = True) -> dict[str, Any]:
     from PySide6.QtCore import Qt, QTimer
 
     from omniinbox.demo import start_demo
@@ -247,12 +250,23 @@ def measure_sync_latency(path: Path, seconds: float, scale: int) -> dict[str, An
         started = time.perf_counter()
         demo = start_demo(cache, live=False, scale=scale, secrets=SecretStore.in_memory())
         log(f"  demo sandbox up in {time.perf_counter() - started:.1f} s, {len(demo.accounts)} accounts")
-    w = Window(path)
+    w = Window(path, freeze=freeze)
     w.wait_first_paint()
     loop = SyncLoop(path, demo.connector_for(), interval=3.0, accounts=demo.is_demo_account)
     late: list[float] = []
     last = [0.0]
     interval = 0.005
+    # garbage collections stop every thread: their pauses are recorded to tell them from the rest
+    pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
+    gc_started = [0.0]
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_started[0] = time.perf_counter()
+        else:
+            pauses[info["generation"]].append(time.perf_counter() - gc_started[0])
+
+    gc.callbacks.append(on_gc)
 
     def tick() -> None:
         now = time.perf_counter()
@@ -274,6 +288,7 @@ def measure_sync_latency(path: Path, seconds: float, scale: int) -> dict[str, An
     end = time.perf_counter() + seconds
     w.wait(lambda: time.perf_counter() > end, timeout=seconds + 1)
     timer.stop()
+    gc.callbacks.remove(on_gc)
     loop.stop()
     rounds = loop.rounds
     demo.stop()
@@ -292,6 +307,9 @@ def measure_sync_latency(path: Path, seconds: float, scale: int) -> dict[str, An
         "idle_lateness": summarize_ms(idle),
         "stalls_over_50ms": len(stalls),
         "worst_stalls_ms": sorted((round(x * 1000, 1) for x in stalls), reverse=True)[:10],
+        "gc_pauses": {f"gen{g}": summarize_ms(p) if p else {"runs": 0} for g, p in pauses.items()},
+        "gc_frozen": gc.get_freeze_count(),
+        "gc_threshold": gc.get_threshold(),
     }
 
 
@@ -365,6 +383,9 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=None, help="the demo's scale (default 50000)")
     parser.add_argument("--skip", action="append", default=[], help="first_paint|scroll|cold_start|sync_latency")
     parser.add_argument("--profile", action="store_true", help="cProfile each part (to stderr)")
+    parser.add_argument(
+        "--no-gc-freeze", action="store_true", help="sync_latency without app.freeze_startup_objects (the before)"
+    )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -427,8 +448,9 @@ def main() -> None:
             result["cold_start"] = measure_cold_start(work, cold_runs)
         if "sync_latency" not in args.skip:
             log(f"event-loop latency during a sync ({sync_seconds:.0f} s) ...")
+            freeze = not args.no_gc_freeze
             result["sync_latency"] = profiled(
-                args.profile, "sync", lambda: measure_sync_latency(work, sync_seconds, scale)
+                args.profile, "sync", lambda: measure_sync_latency(work, sync_seconds, scale, freeze=freeze)
             )
     finally:
         remove_cache_files(work)

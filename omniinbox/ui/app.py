@@ -5,6 +5,7 @@ task runner and the main window. ``omniinbox`` and ``omniinbox --cache PATH`` ca
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from collections.abc import Sequence
@@ -120,6 +121,14 @@ def settings() -> QSettings:
     return QSettings(str(paths.config_dir() / "desktop.ini"), QSettings.Format.IniFormat)
 
 
+def freeze_startup_objects() -> None:
+    """Put everything allocated so far (modules, Qt's wrappers, the demo's sandbox scenarios) out
+    of the garbage collector's reach. A full collection stops every thread, the GUI's included;
+    it then walks only what came after: measured (``benchmarks/ui_perf.py``) at ~80 ms per full
+    collection during a demo sync before, the event loop's worst stalls."""
+    gc.freeze()
+
+
 def _poke_on_reply(sync: SyncLoop | HubReplicaLoop, changes: Changes) -> None:
     if changes.local and changes.touches("outbox"):
         sync.poke()
@@ -171,6 +180,7 @@ def run(
         if demo:
             window.setWindowTitle(window.windowTitle() + " — " + QCoreApplication.translate("App", "demo"))
         window.show()
+        freeze_startup_objects()
         tray = install_tray(runner, user, window, settings())  # None where the desktop has no tray
         if sync is not None:
             runner.changed.connect(lambda changes: _poke_on_reply(sync, changes))
