@@ -582,15 +582,24 @@ def _fill(hub_conn: psycopg.Connection[Any], applier: _Applier, conversations: S
             applier.apply(table, rows)
 
 
-def pull(hub_conn: psycopg.Connection[Any], cache: Cache, *, batch_size: int = 1000) -> PullReport:
+def replicated_tables(hub_conn: psycopg.Connection[Any]) -> list[str]:
+    """The tables this replica applies that the connection's login may read."""
+    readable = set(readable_tables(hub_conn))
+    return [t for t in REPLICATED if t in readable]
+
+
+def pull(
+    hub_conn: psycopg.Connection[Any], cache: Cache, *, batch_size: int = 1000, tables: Sequence[str] | None = None
+) -> PullReport:
     """Apply every hub change since the cache's cursor, then move the cursor. Should anything
     fail half way, the batches applied stay (they are replays next time) and the cursor does not
-    move, so nothing is lost."""
+    move, so nothing is lost. ``tables``: :func:`replicated_tables` of this connection, when the
+    caller keeps them."""
     started = time.perf_counter()
     before = _cursor(cache)
     me, _role = _me(hub_conn)
     applier = _Applier(cache, me)
-    tables = [t for t in REPLICATED if t in set(readable_tables(hub_conn))]
+    tables = list(tables) if tables is not None else replicated_tables(hub_conn)
     after = pull_changes(hub_conn, applier.apply, before, tables=tables, batch_size=batch_size)
     report = PullReport(after, applier.rows)
     if before.seq > 0:
@@ -958,7 +967,7 @@ class HubReplicaLoop:
     docstring). ``poke()`` syncs at once; ``state()`` is safe from any thread;
     :meth:`take_lock` and friends are the composer's calls (they answer ``None`` offline)."""
 
-    SLICE = 0.05  # seconds between looks at the local journal while waiting for notifications
+    SLICE = 0.02  # seconds between looks at the local journal while waiting for notifications
 
     def __init__(
         self,
@@ -969,8 +978,10 @@ class HubReplicaLoop:
         interval: float = 30.0,
         max_backoff: float = 60.0,
         on_state: Callable[[ReplicaState], None] | None = None,
+        triage: bool = True,
     ) -> None:
         self.cache_path = Path(cache_path)
+        self.triage = triage  # group what arrived into issues after a pull that brought items
         self.dsn = dsn
         self.interval = interval
         self.max_backoff = max_backoff
@@ -1094,7 +1105,8 @@ class HubReplicaLoop:
         with connect(self.dsn, application="omniinbox desktop listen", password=self._password) as listener:
             check_schema(conn)
             listen(listener)
-            self._round(conn, cache)
+            tables = replicated_tables(conn)
+            self._round(conn, cache, tables)
             next_full = time.monotonic() + self.interval
             while not self._stop.is_set():
                 changed = wait_for_changes(listener, self.SLICE)
@@ -1102,13 +1114,13 @@ class HubReplicaLoop:
                 self._wake.clear()
                 due = time.monotonic() >= next_full
                 if changed or poked or due or hub_journal.count_pending(cache.conn):
-                    self._round(conn, cache)
+                    self._round(conn, cache, tables)
                     next_full = time.monotonic() + self.interval
 
-    def _round(self, conn: psycopg.Connection[Any], cache: Cache) -> None:
+    def _round(self, conn: psycopg.Connection[Any], cache: Cache, tables: Sequence[str]) -> None:
         with self._conn_lock:
             pushed = push(conn, cache)
-            report = pull(conn, cache)
+            report = pull(conn, cache, tables=tables)
         found = hub_journal.counts(cache.conn)
         state = self._state
         self._set(
@@ -1117,6 +1129,13 @@ class HubReplicaLoop:
         )  # fmt: skip
         if report.dropped or report.filled:
             log.info("team hub: %d conversations left your view, %d came in", report.dropped, report.filled)
+        if self.triage and (report.rows["items"] or report.filled):
+            from omniinbox import triage  # the desk's issue radar, as the local sync loop runs it
+
+            try:
+                triage.update(cache)
+            except Exception:  # the radar's failure must not stop the replica
+                log.exception("grouping the pulled items into issues failed")
 
 
 # ---------------------------------------------------------------------------------- opening a desk
