@@ -61,6 +61,8 @@ class AccountsPopup(QFrame):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.outbox = QLabel(self)
         self.outbox.setTextFormat(Qt.TextFormat.PlainText)
         layout = QVBoxLayout(self)
@@ -68,11 +70,13 @@ class AccountsPopup(QFrame):
         layout.addWidget(self.title)
         layout.addWidget(self.table)
         layout.addWidget(self.outbox)
-        self.resize(760, 320)
+        self.setMinimumWidth(820)
 
     def show_states(self, states: list[AccountState], title: str, outbox: str, now_ms: int) -> None:
         self.title.setText(title)
         self.outbox.setText(outbox)
+        # the ones with problems first, then as the accounts are listed
+        states = sorted(states, key=lambda s: not (s.enabled and s.failing))
         self.table.setRowCount(len(states))
         for row, s in enumerate(states):
             when = (
@@ -88,7 +92,10 @@ class AccountsPopup(QFrame):
                     if s.enabled and s.failing:
                         item.setForeground(Qt.GlobalColor.red)
                 self.table.setItem(row, column, item)
-        self.table.resizeColumnsToContents()
+        rows_shown = min(len(states), 12)
+        height = self.table.horizontalHeader().height() + rows_shown * self.table.verticalHeader().defaultSectionSize()
+        self.table.setMinimumHeight(height + 4)
+        self.adjustSize()
 
 
 def state_text(s: AccountState) -> str:
