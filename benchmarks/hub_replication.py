@@ -173,6 +173,31 @@ def worker_ingest(admin_dsn: str, dbname: str, prefix: str, messages: int) -> di
     }
 
 
+def initial_pull(admin_dsn: str, dbname: str, prefix: str, folder: Path) -> dict[str, Any]:
+    """A desk opened for the first time on a filled hub: the whole feed into an empty cache."""
+    login = f"{prefix}_u_sari"  # the supervisor sees everything
+    dsn = _dsn(admin_dsn, dbname, login)
+    with Cache.open(folder / "first.sqlite") as cache, connect(dsn) as conn:
+        replica.init_replica(cache, dsn, login)
+        started = time.perf_counter()
+        report = replica.pull(conn, cache)
+        seconds = time.perf_counter() - started
+        items = cache.conn.execute("SELECT count(*) FROM items").fetchone()[0]
+        again = time.perf_counter()
+        before = cache.last_seq()
+        replica.pull(conn, cache)
+        replay_changed = cache.last_seq() != before
+        replay_seconds = time.perf_counter() - again
+    return {
+        "items": items,
+        "hub_rows": sum(report.rows.values()),
+        "seconds": round(seconds, 2),
+        "items_per_s": round(items / seconds) if seconds else None,
+        "next_pull_s": round(replay_seconds, 3),
+        "next_pull_changed_anything": replay_changed,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--admin-dsn", default=ADMIN_DSN, help="a role that may create databases and roles")
@@ -190,6 +215,9 @@ def main() -> None:
             log(f"replication delay over {args.actions} actions ...")
             delay = replication_delay(args.admin_dsn, dbname, prefix, Path(folder), args.actions)
         ingest_rate = worker_ingest(args.admin_dsn, dbname, prefix, args.messages)
+        with tempfile.TemporaryDirectory() as folder:
+            log("a new supervisor's desk pulls the whole hub ...")
+            first_pull = initial_pull(args.admin_dsn, dbname, prefix, Path(folder))
     finally:
         with psycopg.connect(args.admin_dsn, autocommit=True) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
@@ -203,6 +231,7 @@ def main() -> None:
             "machine": machine_info(),
             "replication": delay,
             "worker_ingest": ingest_rate,
+            "initial_pull": first_pull,
         }
     )
 
