@@ -474,6 +474,9 @@ def test_needs_answer_shows_must_answer_conversations_first(qtbot: Any, demo: De
     assert rest == sorted(rest, reverse=True) and not set(rest) & set(pinned)
     assert sorted(ids) == sorted(views.page_ids(demo.cache, flt, limit=100_000))  # nothing lost, nothing twice
     assert all(model.row_of(i) == n for n, i in enumerate(ids))
+    tip = model.data(model.index(0, 2), Qt.ItemDataRole.ToolTipRole)
+    assert tip.startswith("Shown first: its conversation is in an issue that must be answered.")
+    assert "Shown first" not in (model.data(model.index(len(pinned), 2), Qt.ItemDataRole.ToolTipRole) or "")
 
     # other queues pin nothing
     everything = ItemListModel(demo.runner, FilterSource(views.queue_filter(views.QueueKind.ALL)))

@@ -2,6 +2,39 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="id" sourcelanguage="en">
 <context>
+    <name></name>
+    <message>
+        <source>StatusBar</source>
+        <comment>disabled</comment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>StatusBar</source>
+        <comment>unreachable: %1</comment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>StatusBar</source>
+        <comment>failing: %1</comment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>StatusBar</source>
+        <comment>(%1 problems since the last sync)</comment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>StatusBar</source>
+        <comment>not synced yet</comment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>StatusBar</source>
+        <comment>OK</comment>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>AccountsPage</name>
     <message>
         <source>Keep account secrets in a plain-text file readable only by me (not encrypted)</source>
@@ -78,6 +111,29 @@
     <message>
         <source>Stop reading %1 and delete its secret from where it is kept? Its messages stay in the inbox.</source>
         <translation>Berhenti membaca %1 dan hapus rahasianya dari tempat penyimpanannya? Pesan-pesannya tetap ada di kotak masuk.</translation>
+    </message>
+</context>
+<context>
+    <name>AccountsPopup</name>
+    <message>
+        <source>Account</source>
+        <translation>Akun</translation>
+    </message>
+    <message>
+        <source>Channel</source>
+        <translation>Kanal</translation>
+    </message>
+    <message>
+        <source>Last sync</source>
+        <translation>Sinkronisasi terakhir</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>Keadaan</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>belum pernah</translation>
     </message>
 </context>
 <context>
@@ -756,6 +812,10 @@
     <message>
         <source>SLA</source>
         <translation>SLA</translation>
+    </message>
+    <message>
+        <source>Shown first: its conversation is in an issue that must be answered.</source>
+        <translation>Ditampilkan lebih dulu: percakapannya termasuk dalam isu yang wajib dijawab.</translation>
     </message>
     <message>
         <source>(not available)</source>
@@ -2090,6 +2150,10 @@
         <translation>Sedang bekerja…</translation>
     </message>
     <message>
+        <source>Offline: no account can be reached</source>
+        <translation>Luring: tidak ada akun yang dapat dijangkau</translation>
+    </message>
+    <message>
         <source>%1 accounts</source>
         <translation>%1 akun</translation>
     </message>
@@ -2110,8 +2174,20 @@
         <translation>belum pernah</translation>
     </message>
     <message>
-        <source>%1 problems, last: %2</source>
-        <translation>%1 masalah, terakhir: %2</translation>
+        <source>Click for every account&apos;s state.</source>
+        <translation>Klik untuk melihat keadaan setiap akun.</translation>
+    </message>
+    <message>
+        <source>Offline: no account can be reached (network errors)</source>
+        <translation>Luring: tidak ada akun yang dapat dijangkau (galat jaringan)</translation>
+    </message>
+    <message>
+        <source>%1 of %2 accounts have problems</source>
+        <translation>%1 dari %2 akun bermasalah</translation>
+    </message>
+    <message>
+        <source>Every account syncs</source>
+        <translation>Semua akun tersinkronkan</translation>
     </message>
     <message>
         <source>Outbox: %1 queued</source>

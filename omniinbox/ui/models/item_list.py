@@ -303,7 +303,11 @@ class ItemListModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(row, Column(index.column()), cached is not None)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(row, Column(index.column()))
+            tip = self._tooltip(row, Column(index.column()))
+            if item_id in self._pinned_rows:  # why it is above the list's order
+                first = self.tr("Shown first: its conversation is in an issue that must be answered.")
+                return f"{first}\n{tip}" if tip else first
+            return tip
         if role == Qt.ItemDataRole.FontRole:
             return self._bold if row is not None and not row.is_read else None
         return None
