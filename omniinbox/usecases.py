@@ -282,6 +282,43 @@ def reply(cache: Cache, user: User, item_id: int, body: str, *, private: bool = 
         raise UseCaseRefused(str(exc)) from None
 
 
+LOCK_RENEW_MS = 60_000  # a soft lock of one's own with less lease left than this is renewed
+
+
+def open_for_reply(cache: Cache, user: User, item_id: int) -> hub_journal.ReplicaLock | None:
+    """Team mode: the composer shows the item's conversation, so ask the hub for its soft lock
+    (journaled, taken by the replica as soon as the hub is reachable, renewed while the
+    conversation stays open). Returns someone else's live lock as last pulled ("Dewi is
+    replying"), else ``None``. In solo mode nothing happens."""
+    if not hub_journal.team_mode(cache.conn):
+        return None
+    conversation_ids = views.conversation_ids_for(cache, [item_id])
+    if not conversation_ids:
+        return None
+    cid = conversation_ids[0]
+    now = to_millis(utcnow()) or 0
+    held = hub_journal.lock_of(cache.conn, cid, now_ms=now)
+    if held is not None and held.holder_login != user.login:
+        return held
+    if held is not None and held.expires_at - now > LOCK_RENEW_MS:
+        return None
+    if not hub_journal.has_pending(cache.conn, "lock", cid):
+        with cache.write("action", user_id=user.id) as tx:
+            hub_journal.record(tx, "lock", conversation_id=cid)
+    return None
+
+
+def take_over_reply(cache: Cache, user: User, item_id: int, reason: str = "") -> None:
+    """Team mode: take the conversation's soft lock from whoever holds it, on purpose (the hub
+    audits it as ``lock.takeover``, naming the previous holder and the reason)."""
+    if not hub_journal.team_mode(cache.conn):
+        raise UseCaseRefused("taking a conversation over is for team mode, where others reply too")
+    cid = _conversations(cache, [item_id])[0]
+    with cache.write("action", user_id=user.id) as tx:
+        tx.audit("lock.takeover", f"conversation:{cid}", reason=reason)
+        hub_journal.record(tx, "takeover", conversation_id=cid, reason=reason)
+
+
 def retry_reply(cache: Cache, user: User, outbox_id: int) -> OutboxEntry:
     try:
         return outbox.retry(cache, outbox_id, user_id=user.id, now_ms=to_millis(utcnow()) or 0)

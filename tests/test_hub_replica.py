@@ -384,3 +384,37 @@ def test_a_conversation_leaving_the_agents_view_is_dropped_and_one_coming_in_is_
         "SELECT count(*) FROM notes WHERE conversation_id = ?", (dewi.conversation_of(ext),)
     )
     assert notes.fetchone()[0] == 2
+
+
+def test_the_composer_takes_the_lock_through_the_journal_and_a_takeover_is_audited(world: World) -> None:
+    dewi, eko = world.desk("dewi"), world.desk("eko")
+    ext = world.ingest()
+    dewi.pull()
+    eko.pull()
+    assert usecases.open_for_reply(dewi.cache, dewi.user, dewi.item(ext)) is None  # journaled
+    assert usecases.open_for_reply(dewi.cache, dewi.user, dewi.item(ext)) is None  # not twice
+    assert [e.action for e in hub_journal.pending(dewi.cache.conn)] == ["lock"]
+    dewi.sync()
+    held = world.owner.execute(
+        "SELECT holder_id FROM omniinbox.soft_locks WHERE conversation_id = %s", (world.hub_conversation(ext),)
+    ).fetchone()
+    assert held == (world.ids["dewi"],)
+    assert usecases.open_for_reply(dewi.cache, dewi.user, dewi.item(ext)) is None  # hers, with lease left
+    assert hub_journal.count_pending(dewi.cache.conn) == 0
+    eko.pull()
+    other = usecases.open_for_reply(eko.cache, eko.user, eko.item(ext))
+    assert other is not None and other.holder_name == "Dewi"
+    with pytest.raises(usecases.UseCaseRefused, match="Dewi is replying"):
+        usecases.reply(eko.cache, eko.user, eko.item(ext), "Baik")
+    usecases.take_over_reply(eko.cache, eko.user, eko.item(ext), "shift change")
+    eko.sync()
+    assert usecases.open_for_reply(eko.cache, eko.user, eko.item(ext)) is None
+    audit = world.owner.execute(
+        "SELECT user_id, detail->>'reason' FROM omniinbox.audit_events WHERE action = 'lock.takeover' AND target = %s",
+        (f"conversation:{world.hub_conversation(ext)}",),
+    ).fetchall()
+    assert audit == [(world.ids["eko"], "shift change")]
+    usecases.reply(eko.cache, eko.user, eko.item(ext), "Baik, kami cek")
+    assert eko.push().pushed == 1
+    dewi.pull()
+    assert usecases.open_for_reply(dewi.cache, dewi.user, dewi.item(ext)) is not None  # Eko holds it now

@@ -807,6 +807,15 @@ class _Pusher:
         )  # fmt: skip
         self.after.append(("outbox", hub_entry, int(p["outbox_id"])))
 
+    def _lock(self, p: dict[str, Any], entry: JournalEntry) -> None:
+        # the composer opened the conversation; someone else's live lock is no refusal: the pull
+        # brings it back and the composer says who is replying
+        locks.take(self.hub, self.hub_id("conversation", p["conversation_id"], "the conversation"))
+
+    def _takeover(self, p: dict[str, Any], entry: JournalEntry) -> None:
+        cid = self.hub_id("conversation", p["conversation_id"], "the conversation")
+        locks.take_over(self.hub, cid, str(p.get("reason") or ""))
+
     def _reply_approve(self, p: dict[str, Any], entry: JournalEntry) -> None:
         hub_outbox.approve(self.hub, self.hub_id("outbox", p["outbox_id"], "the reply"))
 
@@ -865,6 +874,7 @@ def _from_ms(ms: int) -> datetime:
 _WHAT = {
     "tag": "a tag", "label": "a label", "assign": "an assignment", "status": "a status change",
     "priority": "a priority change", "team": "a hand-off", "sla": "a due time", "note": "a note", "reply": "a reply",
+    "lock": "opening a conversation to reply", "takeover": "a take-over",
     "reply.approve": "an approval", "reply.cancel": "a cancellation", "reply.retry": "a retry",
 }  # fmt: skip
 

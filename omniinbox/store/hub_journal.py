@@ -99,6 +99,18 @@ def counts(conn: sqlite3.Connection) -> dict[str, int]:
     return found
 
 
+def has_pending(conn: sqlite3.Connection, action: str, conversation_id: int) -> bool:
+    """Whether ``action`` on the conversation is already waiting to reach the hub."""
+    return (
+        conn.execute(
+            "SELECT 1 FROM hub_journal WHERE state = 'pending' AND action = ?"
+            " AND json_extract(payload, '$.conversation_id') = ? LIMIT 1",
+            (action, conversation_id),
+        ).fetchone()
+        is not None
+    )
+
+
 def count_pending(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT count(*) FROM hub_journal WHERE state = 'pending'").fetchone()[0])
 

@@ -46,6 +46,7 @@ class Composer(QWidget):
     send_requested = Signal(str, bool)
     retry_requested = Signal(int)
     cancel_requested = Signal(int)
+    take_over_requested = Signal()  # team mode: take the conversation from whoever is replying
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -79,6 +80,13 @@ class Composer(QWidget):
         self.rule.setTextFormat(Qt.TextFormat.PlainText)
         self.rule.setStyleSheet("color: #d32f2f;")
         self.rule.hide()
+        self.replying = QLabel(self)
+        self.replying.setObjectName("someone-replying")
+        self.replying.setTextFormat(Qt.TextFormat.PlainText)
+        self.take_over = QPushButton(self.tr("Take over"), self)
+        self.take_over.setObjectName("take-over")
+        self.take_over.setToolTip(self.tr("Reply yourself; the team hub records that you took it over"))
+        self.take_over.clicked.connect(self.take_over_requested.emit)
         self.send = QPushButton(self.tr("Send"), self)
         self.send.setObjectName("send")
         self.send.clicked.connect(self.request_send)
@@ -122,10 +130,15 @@ class Composer(QWidget):
         layout.addWidget(self.editor, 2)
         layout.addWidget(self.approval)
         layout.addWidget(self.rule)
+        replying = QHBoxLayout()
+        replying.addWidget(self.replying, 1)
+        replying.addWidget(self.take_over)
+        layout.addLayout(replying)
         layout.addLayout(bottom)
         layout.addLayout(entries)
         layout.addWidget(self.outbox_view, 1)
         self.set_canned([])
+        self.set_replying("")
         self.set_target("", leader=False)
         self._update_buttons()
 
@@ -155,6 +168,12 @@ class Composer(QWidget):
             )
         self.setEnabled(bool(channel))
         self._update_count()
+
+    def set_replying(self, holder: str) -> None:
+        """Team mode: ``holder`` (a name) has the conversation open to reply; "" when nobody else."""
+        self.replying.setText(self.tr("%1 is replying").replace("%1", holder) if holder else "")
+        self.replying.setVisible(bool(holder))
+        self.take_over.setVisible(bool(holder))
 
     def set_canned(self, responses: Sequence[CannedResponse]) -> None:
         self._canned = list(responses)

@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
 )
 
 from omniinbox import usecases
-from omniinbox.core import CannedResponse, OutboxEntry, OutboxState, Team, User, from_millis
-from omniinbox.store import views
+from omniinbox.core import CannedResponse, OutboxEntry, OutboxState, Team, User, from_millis, to_millis, utcnow
+from omniinbox.store import hub_journal, views
 from omniinbox.store.queries import ItemRow
 from omniinbox.store.views import AuditRow, AuthorCard, ConversationFacts, NoteRow
 from omniinbox.ui import format as fmt
@@ -51,6 +51,8 @@ class PaneData:
     audit: list[AuditRow]
     outbox: list[OutboxEntry]
     canned: list[CannedResponse]
+    team_mode: bool = False  # the cache replicates a team hub
+    lock: hub_journal.ReplicaLock | None = None  # the hub's soft lock on the conversation, as last pulled
 
 
 def load(conn: sqlite3.Connection, item_id: int, team: Team | None) -> PaneData | None:
@@ -71,6 +73,8 @@ def load(conn: sqlite3.Connection, item_id: int, team: Team | None) -> PaneData 
         audit=views.conversation_audit(conn, cid),
         outbox=views.conversation_outbox(conn, cid),
         canned=views.canned_responses(conn, team),
+        team_mode=hub_journal.team_mode(conn),
+        lock=hub_journal.lock_of(conn, cid, now_ms=to_millis(utcnow()) or 0),
     )
 
 
@@ -115,6 +119,7 @@ class ConversationPane(QWidget):
         self.composer.send_requested.connect(self.send)
         self.composer.retry_requested.connect(self.retry)
         self.composer.cancel_requested.connect(self.cancel)
+        self.composer.take_over_requested.connect(self.take_over)
 
         self.card = QWidget(self)
         self.card_name = _plain(QLabel(self.card))
@@ -275,6 +280,11 @@ class ConversationPane(QWidget):
         )
         self.composer.set_canned(data.canned)
         self.composer.set_outbox(data.outbox)
+        other = data.lock if data.lock is not None and data.lock.holder_login != self._user.login else None
+        self.composer.set_replying((other.holder_name or other.holder_login) if other else "")
+        if data.team_mode:  # take (or renew) the conversation's soft lock while it is open here
+            user, item_id = self._user, data.item_id
+            self._runner.write(lambda c: usecases.open_for_reply(c, user, item_id), owner=self, label="reply lock")
         self.notes.set_records(data.notes)
         self.audit.set_records(data.audit)
         self._show_card(data.card)
@@ -324,7 +334,7 @@ class ConversationPane(QWidget):
 
     def _on_changes(self, changes: Changes) -> None:
         if self.item_id is not None and changes.touches(
-            "items", "tags", "conversations", "notes", "outbox", "audit", "contacts", "canned_responses"
+            "items", "tags", "conversations", "notes", "outbox", "audit", "contacts", "canned_responses", "locks"
         ):
             self._reload.start()
 
@@ -351,6 +361,14 @@ class ConversationPane(QWidget):
             done=sent,
             owner=self,
             label="reply",
+        )
+
+    def take_over(self) -> None:
+        item_id, user = self.item_id, self._user
+        if item_id is None:
+            return
+        self._runner.write(
+            lambda c: usecases.take_over_reply(c, user, item_id), owner=self, label="take over the reply"
         )
 
     def retry(self, outbox_id: int) -> None:

@@ -295,6 +295,18 @@
 <context>
     <name>Composer</name>
     <message>
+        <source>Take over</source>
+        <translation>Ambil alih</translation>
+    </message>
+    <message>
+        <source>Reply yourself; the team hub records that you took it over</source>
+        <translation>Balas sendiri; hub tim mencatat bahwa Anda mengambil alih</translation>
+    </message>
+    <message>
+        <source>%1 is replying</source>
+        <translation>%1 sedang membalas</translation>
+    </message>
+    <message>
         <source>Write a reply… (Ctrl+Enter sends)</source>
         <translation>Tulis balasan… (Ctrl+Enter untuk mengirim)</translation>
     </message>
