@@ -13,6 +13,7 @@ Credentials: the ``api_access_token`` header.
 
 from __future__ import annotations
 
+import threading
 import zlib
 from typing import Any
 
@@ -32,6 +33,9 @@ class ChatwootPlatform(Platform):
         self.player = player
         self.token = token
         self.account_id = account_id
+        self._model_lock = threading.Lock()
+        self._model_key: object = None
+        self._model_cache: tuple[dict[int, list[Released]], list[dict[str, Any]]] = ({}, [])
         prefix = rf"/api/v1/accounts/{account_id}/conversations"
         self.route("GET", r"/api/v1/profile", self.profile)
         self.route("GET", prefix, self.conversations)
@@ -44,10 +48,36 @@ class ChatwootPlatform(Platform):
     def unauthorized(self) -> Response:
         return Response(401, {"errors": ["You need to sign in or sign up before continuing."]})
 
+    def _model(self) -> tuple[dict[int, list[Released]], list[dict[str, Any]]]:
+        """Conversations by id and their list rows, newest activity first: built once per release
+        of the player, not per request (at scale a rebuild per page made a full sync quadratic)."""
+        grouped = threads(self.player, "chatwoot")  # the same object while nothing new is out
+        with self._model_lock:
+            if self._model_key is grouped:
+                return self._model_cache
+        conversations = {_CONVERSATION_BASE + (self.player.seq_of(t) or ev[0].seq): ev for t, ev in grouped.items()}
+        rows = [self._row(cid, events) for cid, events in conversations.items()]
+        rows.sort(key=lambda c: (c["last_activity_at"], c["id"]), reverse=True)
+        with self._model_lock:
+            self._model_key, self._model_cache = grouped, (conversations, rows)
+        return conversations, rows
+
     def _conversations(self) -> dict[int, list[Released]]:
+        return self._model()[0]
+
+    def _row(self, cid: int, events: list[Released]) -> dict[str, Any]:
+        last = events[-1]
         return {
-            _CONVERSATION_BASE + (self.player.seq_of(t) or ev[0].seq): ev
-            for t, ev in threads(self.player, "chatwoot").items()
+            "id": cid,
+            "account_id": self.account_id,
+            "inbox_id": 1,
+            "status": "open",
+            "last_activity_at": int(max(self.player.wall_time(r.event) for r in events)),
+            "timestamp": int(self.player.wall_time(last.event)),
+            "unread_count": 1,
+            "priority": None,
+            "meta": {"sender": self._sender(events[0]), "channel": "Channel::Whatsapp", "assignee": None},
+            "messages": [self._message(cid, last)],
         }
 
     def _sender(self, released: Released) -> dict[str, Any]:
@@ -91,24 +121,7 @@ class ChatwootPlatform(Platform):
         )
 
     def conversations(self, request: Request) -> Response:
-        rows = []
-        for cid, events in self._conversations().items():
-            last = events[-1]
-            rows.append(
-                {
-                    "id": cid,
-                    "account_id": self.account_id,
-                    "inbox_id": 1,
-                    "status": "open",
-                    "last_activity_at": int(max(self.player.wall_time(r.event) for r in events)),
-                    "timestamp": int(self.player.wall_time(last.event)),
-                    "unread_count": 1,
-                    "priority": None,
-                    "meta": {"sender": self._sender(events[0]), "channel": "Channel::Whatsapp", "assignee": None},
-                    "messages": [self._message(cid, last)],
-                }
-            )
-        rows.sort(key=lambda c: (c["last_activity_at"], c["id"]), reverse=True)
+        rows = self._model()[1]
         number = int(request.arg("page", "1") or 1)
         chunk = rows[(number - 1) * 25 : number * 25]
         meta = {"mine_count": 0, "unassigned_count": len(rows), "all_count": len(rows)}

@@ -621,7 +621,9 @@ class FacebookPlatform(GraphPlatform):
             body: dict[str, Any] = {"data": []}
         else:
             names = requested_fields(request.arg("fields"), ("created_time", "from", "message"))
-            body = self.paged(request, [select(self._render_comment(c, model.objects), names) for c in chosen])
+            body = self.paged(  # only the page's comments are rendered
+                request, chosen, render=lambda c: select(self._render_comment(c, model.objects), names)
+            )
         if request.arg("summary") in ("1", "true"):
             body["summary"] = {"order": order, "total_count": len(chosen), "can_comment": True}
         return body

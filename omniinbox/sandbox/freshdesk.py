@@ -14,13 +14,15 @@ headers: ``X-Ratelimit-Total``, ``X-Ratelimit-Remaining``, ``X-Ratelimit-Used-Cu
 from __future__ import annotations
 
 import base64
+import bisect
 import html
 import zlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from omniinbox.sandbox.emulation import Emulation, SandboxAccount, new_token
-from omniinbox.sandbox.player import Released, ScenarioPlayer, threads
+from omniinbox.sandbox.player import PerRelease, Released, ScenarioPlayer
 from omniinbox.sandbox.server import HttpError, Platform, Request, Response
 
 AGENT_ID = 5_000_001
@@ -40,6 +42,7 @@ class FreshdeskPlatform(Platform):
         self.player = player
         self.api_key = api_key
         self.domain = domain
+        self._model = PerRelease(player, "freshdesk", self._build)
         self.route("GET", r"/api/v2/agents/me", self.me)
         self.route("GET", r"/api/v2/tickets", self.tickets)
         self.route("GET", r"/api/v2/tickets/(?P<id>\d+)/conversations", self.conversations)
@@ -67,11 +70,13 @@ class FreshdeskPlatform(Platform):
 
     # ------------------------------------------------------------------ the model
 
+    def _build(self, grouped: dict[str, list[Released]]) -> tuple[dict[int, list[Released]], list[tuple[str, int]]]:
+        tickets = {_TICKET_BASE + (self.player.seq_of(t) or ev[0].seq): ev for t, ev in grouped.items()}
+        order = sorted((_iso(max(self.player.wall_time(r.event) for r in ev)), tid) for tid, ev in tickets.items())
+        return tickets, order
+
     def _tickets(self) -> dict[int, list[Released]]:
-        return {
-            _TICKET_BASE + (self.player.seq_of(t) or events[0].seq): events
-            for t, events in threads(self.player, "freshdesk").items()
-        }
+        return self._model.get()[0]
 
     def _person(self, released: Released) -> dict[str, Any]:
         if released.author is None:
@@ -140,10 +145,15 @@ class FreshdeskPlatform(Platform):
             "updated_at": _iso(self.player.wall_time(released.event)),
         }
 
-    def _paged(self, request: Request, rows: list[Any], path: str) -> Response:
+    def _paged(
+        self, request: Request, rows: list[Any], path: str, render: Callable[[Any], Any] | None = None
+    ) -> Response:
+        """A Freshdesk page of ``rows`` (``render`` makes each row of the page its answer)."""
         per_page = min(int(request.arg("per_page", "30") or 30), 100)
         number = int(request.arg("page", "1") or 1)
         chunk = rows[(number - 1) * per_page : number * per_page]
+        if render is not None:
+            chunk = [render(row) for row in chunk]
         headers = {}
         if number * per_page < len(rows):
             headers["Link"] = (
@@ -165,13 +175,15 @@ class FreshdeskPlatform(Platform):
 
     def tickets(self, request: Request) -> Response:
         since = request.arg("updated_since")
-        rows = []
-        for ticket_id, events in self._tickets().items():
-            ticket = self._ticket(ticket_id, events, request.arg("include") == "requester")
-            if since is None or ticket["updated_at"] >= since:
-                rows.append(ticket)
-        rows.sort(key=lambda t: (t["updated_at"], t["id"]))
-        return self._paged(request, rows, "/api/v2/tickets")
+        tickets, order = self._model.get()
+        start = bisect.bisect_left(order, (since, 0)) if since is not None else 0
+        with_requester = request.arg("include") == "requester"
+        return self._paged(
+            request,
+            order[start:],
+            "/api/v2/tickets",
+            render=lambda row: self._ticket(row[1], tickets[row[1]], with_requester),
+        )
 
     def conversations(self, request: Request) -> Response:
         ticket_id = int(request.params["id"])

@@ -23,8 +23,8 @@ institution's and the leader's) has its own user id and token.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from omniinbox.sandbox.emulation import Emulation, SandboxAccount, new_token
@@ -53,6 +53,7 @@ REPLIES_IN_EXPANSION = 25
 class _Model:
     objects: dict[str, GraphObject]
     media: dict[str, list[str]]  # account id -> media ids, newest first
+    newest_first: dict[str, list[GraphObject]] = field(default_factory=dict)  # media id -> its comments, sorted once
 
 
 class InstagramPlatform(GraphPlatform):
@@ -219,8 +220,12 @@ class InstagramPlatform(GraphPlatform):
         ]
         return Response(body=self._ig_paged(request, rows))
 
-    def _ig_paged(self, request: Request, rows: list[dict[str, Any]]) -> dict[str, Any]:
-        body = self.paged(request, rows, cursors_on_last=False)
+    def _ig_paged(
+        self, request: Request, rows: Sequence[Any], render: Callable[[Any], dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
+        """Instagram's paging of ``rows``; ``render`` makes records of the page's rows only (a
+        medium with thousands of comments costs its page, not all of them)."""
+        body = self.paged(request, rows, cursors_on_last=False, render=render)
         paging = body.get("paging")
         if isinstance(paging, dict):
             paging.pop("previous", None)
@@ -280,16 +285,22 @@ class InstagramPlatform(GraphPlatform):
         if "replies" in names:
             inner = fields.split("replies{", 1)[1].split("}", 1)[0] if "replies{" in fields else ""
             reply_names = requested_fields(inner, ("timestamp", "text"))
-        chosen = sorted((objects[c] for c in media.children), key=lambda c: (c.created, c.id), reverse=True)
-        rows = [self._render_comment(c, names, reply_names, request) for c in chosen]
-        return self._ig_paged(request, rows)
+        model = self.model()
+        chosen = model.newest_first.get(media.id)
+        if chosen is None:
+            chosen = sorted((objects[c] for c in media.children), key=lambda c: (c.created, c.id), reverse=True)
+            model.newest_first[media.id] = chosen
+        return self._ig_paged(request, chosen, lambda c: self._render_comment(c, names, reply_names, request))
 
     def replies(self, request: Request) -> Response:
         comment = self._object(request, "comment")
         objects = self.model().objects
         names = requested_fields(request.arg("fields"), ("timestamp", "text"))
-        rows = [self._render_comment(objects[r], names, None, request) for r in comment.children]
-        return Response(body=self._ig_paged(request, rows))
+        return Response(
+            body=self._ig_paged(
+                request, comment.children, lambda r: self._render_comment(objects[r], names, None, request)
+            )
+        )
 
     def post_comment(self, request: Request) -> Response:
         media = self._object(request, "media")

@@ -20,9 +20,11 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from omniinbox.sandbox.scenario import Event, Person, SandboxAccount, Scenario
 
+T = TypeVar("T")
 ORDER_EPOCH_MS = 1_767_225_600_000  # 2026-01-01T00:00Z: scenario minute 0 in :meth:`ScenarioPlayer.order_ms`
 
 
@@ -292,6 +294,31 @@ def load_events(scenarios: Sequence[Scenario], count: int, *, seed: int = 1) -> 
             )
 
     return authors, generate()
+
+
+class PerRelease(Generic[T]):
+    """A value an emulation derives from a platform's released threads (tickets by id, a sorted
+    list...), built again only when the player released something: a page request then costs its
+    page, not the whole platform (at a million generated messages a rebuild per request made a
+    full sync quadratic)."""
+
+    def __init__(self, player: ScenarioPlayer, platform: str, build: Callable[[dict[str, list[Released]]], T]) -> None:
+        self._player = player
+        self._platform = platform
+        self._build = build
+        self._lock = threading.Lock()
+        self._key: object = None
+        self._value: T | None = None
+
+    def get(self) -> T:
+        grouped = self._player.threads(self._platform)  # the same object while nothing new is out
+        with self._lock:
+            if self._key is grouped and self._value is not None:
+                return self._value
+        value = self._build(grouped)
+        with self._lock:
+            self._key, self._value = grouped, value
+        return value
 
 
 def threads(player: ScenarioPlayer, platform: str) -> dict[str, list[Released]]:

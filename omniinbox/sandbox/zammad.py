@@ -11,12 +11,13 @@ Credentials: ``Authorization: Token token=TOKEN``. Zammad sends no rate-limit he
 
 from __future__ import annotations
 
+import bisect
 import zlib
 from datetime import UTC, datetime
 from typing import Any
 
 from omniinbox.sandbox.emulation import Emulation, SandboxAccount, new_token
-from omniinbox.sandbox.player import Released, ScenarioPlayer, threads
+from omniinbox.sandbox.player import PerRelease, Released, ScenarioPlayer
 from omniinbox.sandbox.server import HttpError, Platform, Request, Response
 
 _TICKET_BASE = 300
@@ -34,6 +35,7 @@ class ZammadPlatform(Platform):
         super().__init__()
         self.player = player
         self.token = token
+        self._model = PerRelease(player, "zammad", self._build)
         self.route("GET", r"/api/v1/users/me", self.me)
         self.route("GET", r"/api/v1/tickets/search", self.search)
         self.route("GET", r"/api/v1/ticket_articles/by_ticket/(?P<id>\d+)", self.articles)
@@ -48,10 +50,13 @@ class ZammadPlatform(Platform):
     def rate_headers(self, remaining: int, reset_in: float) -> dict[str, str]:
         return {}
 
+    def _build(self, grouped: dict[str, list[Released]]) -> tuple[dict[int, list[Released]], list[tuple[str, int]]]:
+        tickets = {_TICKET_BASE + (self.player.seq_of(t) or ev[0].seq): ev for t, ev in grouped.items()}
+        order = sorted((_iso(max(self.player.wall_time(r.event) for r in ev)), tid) for tid, ev in tickets.items())
+        return tickets, order
+
     def _tickets(self) -> dict[int, list[Released]]:
-        return {
-            _TICKET_BASE + (self.player.seq_of(t) or ev[0].seq): ev for t, ev in threads(self.player, "zammad").items()
-        }
+        return self._model.get()[0]
 
     def _ticket(self, ticket_id: int, events: list[Released]) -> dict[str, Any]:
         first, last = events[0], events[-1]
@@ -117,11 +122,12 @@ class ZammadPlatform(Platform):
     def search(self, request: Request) -> Response:
         query = request.arg("query", "") or ""
         since = query.split(">=", 1)[1] if "updated_at:>=" in query else ""
-        rows = [self._ticket(tid, ev) for tid, ev in self._tickets().items()]
-        rows = sorted((t for t in rows if t["updated_at"] >= since), key=lambda t: (t["updated_at"], t["id"]))
+        tickets, order = self._model.get()
+        start = bisect.bisect_left(order, (since, 0))
         per_page = min(int(request.arg("per_page", "50") or 50), 100)
         number = int(request.arg("page", "1") or 1)
-        chunk = rows[(number - 1) * per_page : number * per_page]
+        first = start + (number - 1) * per_page
+        chunk = [self._ticket(tid, tickets[tid]) for _, tid in order[first : first + per_page]]
         if request.arg("expand") == "true":
             return Response(body=chunk)
         return Response(
