@@ -58,6 +58,7 @@ from omniinbox.core import (
     Page,
     Visibility,
     to_millis,
+    utcnow,
 )
 from omniinbox.hub import locks
 from omniinbox.hub import outbox as hub_outbox
@@ -978,6 +979,7 @@ class HubReplicaLoop:
     :meth:`take_lock` and friends are the composer's calls (they answer ``None`` offline)."""
 
     SLICE = 0.02  # seconds between looks at the local journal while waiting for notifications
+    KEEP_DONE_MS = 7 * 24 * 3600 * 1000  # actions the hub took are kept a week, then forgotten
 
     def __init__(
         self,
@@ -1116,6 +1118,7 @@ class HubReplicaLoop:
             check_schema(conn)
             listen(listener)
             tables = replicated_tables(conn)
+            hub_journal.prune_done(cache, (to_millis(utcnow()) or 0) - self.KEEP_DONE_MS)
             self._round(conn, cache, tables)
             next_full = time.monotonic() + self.interval
             while not self._stop.is_set():

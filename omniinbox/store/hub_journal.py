@@ -140,6 +140,13 @@ def mark_refused(cache: Cache, entry: JournalEntry, reason: str, *, account_id: 
         tx.summary["problems"] += 1
 
 
+def prune_done(cache: Cache, before_ms: int) -> int:
+    """Forget actions the hub took before ``before_ms`` (refused ones stay: people read them)."""
+    with cache.write("hub") as tx:
+        cur = tx.conn.execute("DELETE FROM hub_journal WHERE state = 'done' AND done_at < ?", (before_ms,))
+    return max(cur.rowcount, 0)
+
+
 def note_attempt(cache: Cache, entry_id: int) -> None:
     """A push that could not reach the hub: the entry stays pending."""
     with cache.write("hub") as tx:
