@@ -201,6 +201,11 @@ class _Run:
         self.arrived: Counter[int] = Counter()  # issue -> new messages from the public in this run
         self._accounts: dict[int, store.AccountFacts] | None = None
         self._kol_kinds: dict[int, str] | None = None
+        # Stored items' features as grouping reads them, by item id, for this transaction: the new
+        # items of a page test the same recent neighbours again and again (about half the reads),
+        # and nothing a feature is made of changes while items are grouped (flags change later,
+        # in refresh; issues are read apart, by issues_of).
+        self._features: dict[int, tuple[int, ItemFeatures]] = {}
 
     def run(self, rows: Sequence[store.ItemToTriage], marks: dict[str, int], *, finish: bool) -> dict[str, int]:
         """Everything one transaction does; returns the watermarks it moved."""
@@ -326,23 +331,35 @@ class _Run:
         found: list[tuple[int | None, int]] = []
         for issue_id, members in by_issue.items():
             if issue_id is None:
-                found.extend(
-                    (None, row.item_id) for row in store.feature_rows(self.conn, members) if self._joins(f, row)
-                )
+                found.extend((None, i) for i, flags, g in self._stored(members) if self._joins_features(f, flags, g))
                 continue
             members.sort(key=lambda i: abs(i - f.item_id))  # the nearest in time first
             start, step = 0, 4
             while start < len(members):
-                rows = store.feature_rows(self.conn, members[start : start + step])
-                hit = next((row for row in rows if self._joins(f, row)), None)
+                rows = self._stored(members[start : start + step])
+                hit = next((i for i, flags, g in rows if self._joins_features(f, flags, g)), None)
                 if hit is not None:
-                    found.append((issue_id, hit.item_id))
+                    found.append((issue_id, hit))
                     break
                 start, step = start + step, min(step * 4, 256)
         return found
 
     def _joins(self, f: ItemFeatures, row: store.FeatureRow) -> bool:
-        return not row.flags & FLAG_DETACHED and edge_reason(f, features_of(row), self.window) is not None
+        return self._joins_features(f, row.flags, features_of(row))
+
+    def _joins_features(self, f: ItemFeatures, flags: int, g: ItemFeatures) -> bool:
+        return not flags & FLAG_DETACHED and edge_reason(f, g, self.window) is not None
+
+    def _stored(self, item_ids: Sequence[int]) -> list[tuple[int, int, ItemFeatures]]:
+        """``(item id, flags, features)`` of triaged items among ``item_ids``, by id (as
+        :func:`store.feature_rows` gives them), read once per transaction."""
+        missing = [i for i in item_ids if i not in self._features]
+        if missing:
+            for row in store.feature_rows(self.conn, missing):
+                self._features[row.item_id] = (row.flags, features_of(row))
+        found = [(i, *self._features[i]) for i in set(item_ids) if i in self._features]
+        found.sort(key=lambda entry: entry[0])
+        return found
 
     def _join(self, f: ItemFeatures, neighbours: Sequence[tuple[int | None, int]]) -> int | None:
         if not neighbours:
