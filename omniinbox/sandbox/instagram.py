@@ -214,11 +214,12 @@ class InstagramPlatform(GraphPlatform):
             raise unknown_object(user_id)
         model = self.model()
         names = requested_fields(request.arg("fields"), ("id",))
-        rows = [
-            select(self._render_media(model.objects[m], model.objects), names)
-            for m in model.media.get(self.user_accounts[user_id], [])
-        ]
-        return Response(body=self._ig_paged(request, rows))
+        mine = model.media.get(self.user_accounts[user_id], [])
+
+        def render(media_id: str) -> dict[str, Any]:  # the page's media only
+            return select(self._render_media(model.objects[media_id], model.objects), names)
+
+        return Response(body=self._ig_paged(request, mine, render))
 
     def _ig_paged(
         self, request: Request, rows: Sequence[Any], render: Callable[[Any], dict[str, Any]] | None = None
