@@ -286,6 +286,10 @@ class Proxy:
                 return
             server = socket.create_connection(self.target)
             with self._lock:
+                if self._listener is not listener:  # switched off meanwhile
+                    client.close()
+                    server.close()
+                    return
                 self._sockets += [client, server]
             for a, b in ((client, server), (server, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
@@ -418,3 +422,25 @@ def test_the_composer_takes_the_lock_through_the_journal_and_a_takeover_is_audit
     assert eko.push().pushed == 1
     dewi.pull()
     assert usecases.open_for_reply(dewi.cache, dewi.user, dewi.item(ext)) is not None  # Eko holds it now
+
+
+def test_a_desk_opens_offline_only_on_what_it_pulled_before(world: World, tmp_path: Path) -> None:
+    login = world.hub.login_name("dewi")
+    params = conninfo.conninfo_to_dict(world.hub.dsn_for(login))
+    proxy = Proxy((str(params.get("host") or "127.0.0.1"), int(params.get("port") or 5432)))
+    dsn = conninfo.make_conninfo(world.hub.dsn_for(login), host="127.0.0.1", port=str(proxy.port))
+    with pytest.raises(replica.ReplicaError, match="never reached the hub"):
+        replica.open_desk(dsn, cache_path=tmp_path / "never.sqlite")
+    world.ingest()
+    proxy.up()
+    try:
+        online = replica.open_desk(dsn, cache_path=tmp_path / "desk.sqlite")
+    finally:
+        proxy.down()
+    assert online.online and online.login == login
+    offline = replica.open_desk(dsn, cache_path=tmp_path / "desk.sqlite")
+    assert not offline.online and offline.loop.state().describe() == "team hub: connecting"
+    with Cache.open(tmp_path / "desk.sqlite") as cache:
+        assert cache.conn.execute("SELECT count(*) FROM items").fetchone()[0] >= 1
+        with pytest.raises(replica.ReplicaError, match="replicates"):
+            replica.init_replica(cache, dsn, world.hub.login_name("eko"))

@@ -894,11 +894,14 @@ def push(hub_conn: psycopg.Connection[Any], cache: Cache, *, limit: int = 500) -
             pusher.push(entry)
         except (HubPermissionDenied, HubRefused, _Refusal) as exc:
             reason = REDACTOR(str(exc))
-        except (psycopg.errors.IntegrityError, psycopg.errors.DataError) as exc:
-            reason = REDACTOR(server_message(exc))
-        except _UNREACHABLE as exc:
+        except _UNREACHABLE as exc:  # also timeouts: the action stays pending and is sent again
             hub_journal.note_attempt(cache, entry.id)
-            raise HubUnreachable(f"the hub went away while sending your actions: {REDACTOR(str(exc))}") from None
+            message = server_message(exc) if isinstance(exc, psycopg.Error) else str(exc)
+            raise HubUnreachable(f"the hub could not take your actions now: {REDACTOR(message)}") from None
+        except psycopg.Error as exc:
+            # any other answer of the server is a no for this action (kept with its words), never
+            # a reason to hold back the actions queued after it
+            reason = REDACTOR(server_message(exc))
         else:
             hub_journal.mark_done(cache, entry.id)
             report.pushed += 1
@@ -1182,7 +1185,9 @@ def hub_password(dsn: str, login: str, *, ask: Callable[[str], str] | None = Non
         with connect(dsn, application="omniinbox desktop"):
             return None  # no password needed
     except HubUnreachable as exc:
-        if "password" not in str(exc).lower() or ask is None:
+        if "password" not in str(exc).lower():
+            return None  # the hub is away: the desk opens offline on its cache
+        if ask is None:
             raise
     password = ask(f"hub password for {login} ({_hub_identity(dsn)}): ")
     if not password:
