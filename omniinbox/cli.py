@@ -622,13 +622,12 @@ def cmd_sync_hub(args: argparse.Namespace) -> int:
 
     demo = None
     if args.demo:
-        from omniinbox.demo import DEMO_REF_PREFIX, demo_secrets
+        from omniinbox.demo import DEMO_REF_PREFIX, HEAD_START, LIVE_SPEED, demo_secrets
         from omniinbox.sandbox.hub import DEFAULT_SCENARIOS, start_sandbox
 
         store, note = demo_secrets()
-        demo = start_sandbox(
-            args.scenario or DEFAULT_SCENARIOS, live=not args.once, speed=args.speed or 30.0, head_start=60.0
-        )
+        scenarios = args.scenario or DEFAULT_SCENARIOS
+        demo = start_sandbox(scenarios, live=not args.once, speed=args.speed or LIVE_SPEED, head_start=HEAD_START)
         try:
             with connect(args.hub, application="omniinbox demo setup") as conn:
                 for offered in demo.accounts:

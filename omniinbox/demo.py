@@ -31,7 +31,7 @@ from omniinbox.store.cache import Cache
 
 DEMO_REF_PREFIX = "demo/"
 LIVE_SPEED = 30.0  # scenario minutes per real minute: the viral scenario's four hours in eight minutes
-HEAD_START = 60.0  # scenario minutes already out when the window opens, so it is never empty
+HEAD_START = 120.0  # scenario minutes already out when the window opens: every channel has items at once
 
 
 class DemoRefused(RuntimeError):
