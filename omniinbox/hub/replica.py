@@ -31,8 +31,11 @@ actions queued, reconnecting with backoff. :meth:`HubReplicaLoop.state` says wha
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import select
+import socket
 import threading
 import time
 from collections import Counter
@@ -981,7 +984,7 @@ class HubReplicaLoop:
     docstring). ``poke()`` syncs at once; ``state()`` is safe from any thread;
     :meth:`take_lock` and friends are the composer's calls (they answer ``None`` offline)."""
 
-    SLICE = 0.02  # seconds between looks at the local journal while waiting for notifications
+    JOURNAL_CHECK = 1.0  # seconds between looks at the journal for actions nobody poked about
     KEEP_DONE_MS = 7 * 24 * 3600 * 1000  # actions the hub took are kept a week, then forgotten
 
     def __init__(
@@ -1006,7 +1009,8 @@ class HubReplicaLoop:
         self._state_lock = threading.Lock()
         self._conn_lock = threading.Lock()  # the command connection: the loop's and the composer's calls
         self._conn: psycopg.Connection[Any] | None = None
-        self._wake = threading.Event()
+        self._wake_r: socket.socket | None = None  # poke() writes to a socket pair that wakes the wait
+        self._wake_w: socket.socket | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -1014,21 +1018,31 @@ class HubReplicaLoop:
 
     def start(self) -> HubReplicaLoop:
         if self._thread is None:
+            self._wake_r, self._wake_w = socket.socketpair()
+            self._wake_r.setblocking(False)
             self._thread = threading.Thread(target=self._run, name="omniinbox-hub-replica", daemon=True)
             self._thread.start()
         return self
 
     def poke(self) -> None:
-        self._wake.set()
+        """Push and pull now (the window calls it after a person's action)."""
+        if self._wake_w is not None:
+            with contextlib.suppress(OSError):  # a full buffer already holds a wake-up
+                self._wake_w.send(b"!")
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
-        self._wake.set()
+        self.poke()
         if self._thread is not None:
             self._thread.join(timeout)
             if self._thread.is_alive():
                 log.warning("the hub replica thread did not stop within %.0f s", timeout)
+                return
             self._thread = None
+        for end in (self._wake_r, self._wake_w):
+            if end is not None:
+                end.close()
+        self._wake_r = self._wake_w = None
 
     @property
     def running(self) -> bool:
@@ -1125,13 +1139,25 @@ class HubReplicaLoop:
             self._round(conn, cache, tables)
             next_full = time.monotonic() + self.interval
             while not self._stop.is_set():
-                changed = wait_for_changes(listener, self.SLICE)
-                poked = self._wake.is_set()
-                self._wake.clear()
+                # Sleep until the hub notifies, someone pokes, or it is time to look anyway:
+                # no polling while nothing happens.
+                now = time.monotonic()
+                timeout = max(0.0, min(self.JOURNAL_CHECK, next_full - now))
+                assert self._wake_r is not None  # made by start()
+                wake = self._wake_r.fileno()
+                ready, _, _ = select.select([listener.fileno(), wake], [], [], timeout)
+                changed = bool(wait_for_changes(listener, 0.001)) if listener.fileno() in ready else False
+                poked = wake in ready and self._drain_wake()
                 due = time.monotonic() >= next_full
-                if changed or poked or due or hub_journal.count_pending(cache.conn):
+                if changed or poked or due or (not ready and hub_journal.count_pending(cache.conn)):
                     self._round(conn, cache, tables)
                     next_full = time.monotonic() + self.interval
+
+    def _drain_wake(self) -> bool:
+        with contextlib.suppress(OSError):  # BlockingIOError: drained
+            while self._wake_r is not None and self._wake_r.recv(4096):
+                pass
+        return True
 
     def _round(self, conn: psycopg.Connection[Any], cache: Cache, tables: Sequence[str]) -> None:
         with self._conn_lock:

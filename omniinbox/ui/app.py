@@ -130,7 +130,8 @@ def freeze_startup_objects() -> None:
 
 
 def _poke_on_reply(sync: SyncLoop | HubReplicaLoop, changes: Changes) -> None:
-    if changes.local and changes.touches("outbox"):
+    # a reply to send; in team mode any action journaled for the hub is pushed at once
+    if changes.local and changes.touches("outbox", "hub_journal"):
         sync.poke()
 
 
