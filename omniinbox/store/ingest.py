@@ -458,6 +458,7 @@ def record_problem(tx: WriteTx, account_id: int | None, kind: str, problem: Sync
         "INSERT INTO sync_problems (account_id, at, kind, reason, external_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
         (account_id, tx.now_ms, kind, problem.reason, problem.external_id, problem.detail),
     )
+    tx.next_seq()  # a change batch names it, so a window polling the change sequence hears of the problem
     tx.summary["problems"] += 1
 
 

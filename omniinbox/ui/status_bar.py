@@ -99,19 +99,20 @@ class AccountsPopup(QFrame):
 
 
 def state_text(s: AccountState) -> str:
-    tr = QCoreApplication.translate
     if not s.enabled:
-        return tr("StatusBar", "disabled")
+        return QCoreApplication.translate("StatusBar", "disabled")
     if s.network:
-        return tr("StatusBar", "unreachable: %1").replace("%1", s.last_problem)
+        return QCoreApplication.translate("StatusBar", "unreachable: %1").replace("%1", s.last_problem)
     if s.failing:
-        text = tr("StatusBar", "failing: %1").replace("%1", s.last_problem)
+        text = QCoreApplication.translate("StatusBar", "failing: %1").replace("%1", s.last_problem)
         if s.problems > 1:
-            text += " " + tr("StatusBar", "(%1 problems since the last sync)").replace("%1", str(s.problems))
+            text += " " + QCoreApplication.translate("StatusBar", "(%1 problems since the last sync)").replace(
+                "%1", str(s.problems)
+            )
         return text
     if s.last_sync_at is None:
-        return tr("StatusBar", "not synced yet")
-    return tr("StatusBar", "OK")
+        return QCoreApplication.translate("StatusBar", "not synced yet")
+    return QCoreApplication.translate("StatusBar", "OK")
 
 
 class StatusBar(QStatusBar):

@@ -2,39 +2,6 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="id" sourcelanguage="en">
 <context>
-    <name></name>
-    <message>
-        <source>StatusBar</source>
-        <comment>disabled</comment>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>StatusBar</source>
-        <comment>unreachable: %1</comment>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>StatusBar</source>
-        <comment>failing: %1</comment>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>StatusBar</source>
-        <comment>(%1 problems since the last sync)</comment>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>StatusBar</source>
-        <comment>not synced yet</comment>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>StatusBar</source>
-        <comment>OK</comment>
-        <translation type="unfinished"></translation>
-    </message>
-</context>
-<context>
     <name>AccountsPage</name>
     <message>
         <source>Keep account secrets in a plain-text file readable only by me (not encrypted)</source>
@@ -2180,6 +2147,26 @@
     <message>
         <source>not synced yet</source>
         <translation>belum disinkronkan</translation>
+    </message>
+    <message>
+        <source>disabled</source>
+        <translation>nonaktif</translation>
+    </message>
+    <message>
+        <source>unreachable: %1</source>
+        <translation>tidak terjangkau: %1</translation>
+    </message>
+    <message>
+        <source>failing: %1</source>
+        <translation>gagal: %1</translation>
+    </message>
+    <message>
+        <source>(%1 problems since the last sync)</source>
+        <translation>(%1 masalah sejak sinkronisasi terakhir)</translation>
+    </message>
+    <message>
+        <source>OK</source>
+        <translation>Lancar</translation>
     </message>
     <message>
         <source>never</source>
