@@ -56,6 +56,7 @@ class MastodonPlatform(Platform):
         self._ids_lock = threading.Lock()
         self._index_key: object = None
         self._index_cache: dict[str, Released] = {}
+        self._rows_cache: dict[tuple[str, str], tuple[object, list[tuple[int, Any]]]] = {}
         self._by_status: dict[str, str] = {}  # status id -> event id
         self._idempotent: dict[tuple[str, str], dict[str, Any]] = {}
         self.route("GET", r"/api/v1/accounts/verify_credentials", self.verify_credentials)
@@ -210,6 +211,19 @@ class MastodonPlatform(Platform):
                 self._index_key = grouped
             return self._index_cache
 
+    def _rows(self, what: str, account: str, build: Callable[[], list[tuple[int, Any]]]) -> list[tuple[int, Any]]:
+        """The rows of a list (``what`` of ``account``), newest first, built once per release."""
+        self._index()
+        key = (what, account)
+        with self._ids_lock:
+            cached = self._rows_cache.get(key)
+            if cached is not None and cached[0] is self._index_key:
+                return cached[1]
+        rows = sorted(build(), key=lambda pair: pair[0], reverse=True)
+        with self._ids_lock:
+            self._rows_cache[key] = (self._index_key, rows)
+        return rows
+
     # ------------------------------------------------------------------ paging
 
     def _page(self, request: Request, rows: list[tuple[int, Any]], default: int, most: int,
@@ -217,7 +231,7 @@ class MastodonPlatform(Platform):
         """Rows of (paging id, thing), any order, answered as Mastodon pages them."""
         raw = request.arg("limit")
         size = default if not raw or not raw.isdigit() else max(1, min(int(raw), most))
-        rows = sorted(rows, key=lambda pair: pair[0], reverse=True)
+        rows = sorted(rows, key=lambda pair: pair[0], reverse=True)  # cheap when already in order
 
         def bound(name: str) -> int | None:
             value = request.arg(name)
@@ -264,11 +278,17 @@ class MastodonPlatform(Platform):
         account = self._caller(request)
         types = request.query.get("types[]") or request.query.get("types") or []
         index = self._index()
-        rows = []
+        rows: list[tuple[int, Any]] = []
         if not types or "mention" in types:
-            for released in index.values():
-                if released.account.id == account and not self._own(released):
-                    rows.append((self._notification_id(released.event), released))
+            rows = self._rows(
+                "mentions",
+                account,
+                lambda: [
+                    (self._notification_id(r.event), r)
+                    for r in index.values()
+                    if r.account.id == account and not self._own(r)
+                ],
+            )
 
         def render(released: Released) -> dict[str, Any]:
             number = self._notification_id(released.event)
@@ -290,24 +310,33 @@ class MastodonPlatform(Platform):
             raise HttpError(404, {"error": "Record not found"})
         self._caller(request)
         index = self._index()
-        rows = [  # direct statuses are not on an account's timeline: they are in conversations
-            (int(self.status_id(r.event)), r)
-            for r in index.values()
-            if r.account.id == account and self._own(r) and not self._private(r.event)
-        ]
+        rows = self._rows(  # direct statuses are not on an account's timeline: they are in conversations
+            "statuses",
+            account,
+            lambda: [
+                (int(self.status_id(r.event)), r)
+                for r in index.values()
+                if r.account.id == account and self._own(r) and not self._private(r.event)
+            ],
+        )
         return self._page(request, rows, 20, 40, lambda r: self._status(r, index))
 
     def conversations(self, request: Request) -> Response:
         account = self._caller(request)
         index = self._index()
-        threads: dict[str, list[Released]] = {}
-        for released in index.values():
-            if released.account.id == account and self._private(released.event):
-                threads.setdefault(released.event.thread, []).append(released)
-        rows = []
-        for thread, events in threads.items():
-            last = max(events, key=lambda r: int(self.status_id(r.event)))
-            rows.append((int(self.status_id(last.event)), (thread, events, last)))
+
+        def build() -> list[tuple[int, Any]]:
+            threads: dict[str, list[Released]] = {}
+            for released in index.values():
+                if released.account.id == account and self._private(released.event):
+                    threads.setdefault(released.event.thread, []).append(released)
+            made: list[tuple[int, Any]] = []
+            for thread, events in threads.items():
+                last = max(events, key=lambda r: int(self.status_id(r.event)))
+                made.append((int(self.status_id(last.event)), (thread, events, last)))
+            return made
+
+        rows = self._rows("conversations", account, build)
 
         def render(found: tuple[str, list[Released], Released]) -> dict[str, Any]:
             thread, events, last = found
@@ -335,8 +364,8 @@ class MastodonPlatform(Platform):
             parent = index.get(parent.event.reply_to) if parent.event.reply_to else None
         descendants: list[Released] = []
         wanted = {released.event.id}
-        for other in index.values():
-            if other.event.thread == released.event.thread and other.event.reply_to in wanted:
+        for other in self.player.threads("mastodon").get(released.event.thread, []):  # its thread only
+            if other.event.reply_to in wanted:
                 descendants.append(other)
                 wanted.add(other.event.id)
         return Response(
