@@ -319,12 +319,18 @@ class OutgoingReply:
     subject: str = ""
     recipient: str = ""  # an address or handle where the channel needs one
     references: tuple[str, ...] = ()
+    # A new ticket on a helpdesk account (``subject``, ``body``; the requester's name and
+    # ``recipient`` address), not a reply: see ``omniinbox.store.tickets``.
+    new_ticket: bool = False
+    requester_name: str = ""
+    requester_handle: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Receipt:
     external_id: str
     permalink: str = ""
+    page: Page | None = None  # what the platform answered, as the sync reads it (a new ticket)
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,7 @@ from omniinbox.core import (
     to_millis,
     utcnow,
 )
-from omniinbox.store import actions, hub_journal, outbox, views
+from omniinbox.store import actions, hub_journal, mentions, outbox, saved_searches, tickets, views
 from omniinbox.store.accounts import add_user, get_user
 from omniinbox.store.cache import Cache
 
@@ -199,12 +199,16 @@ def add_label(cache: Cache, user: User, item_ids: Sequence[int], label: str) -> 
 
 
 def add_note(cache: Cache, user: User, item_ids: Sequence[int], body: str) -> int:
-    """The same note on each selected item's conversation. Returns how many notes were added."""
+    """The same note on each selected item's conversation. Returns how many notes were added.
+    Users of the cache the note names as ``@login`` are recorded as mentioned (not the author):
+    see :mod:`omniinbox.store.mentions`."""
     if not body.strip():
         raise UseCaseRefused("a note cannot be empty")
     conversation_ids = _conversations(cache, item_ids)
+    mentioned = [uid for uid in mentions.mentioned_users(cache, body).values() if uid != user.id]
     for cid in conversation_ids:
-        actions.add_note(cache, cid, body, user_id=user.id)
+        note_id = actions.add_note(cache, cid, body, user_id=user.id)
+        mentions.record(cache, note_id, cid, mentioned, author_id=user.id)
     return len(conversation_ids)
 
 
@@ -385,3 +389,59 @@ def reassign(cache: Cache, user: User, item_ids: Sequence[int], assignee_id: int
     if not is_supervisor(user):
         raise UseCaseRefused("only a supervisor or an administrator can reassign other people's work")
     return assign(cache, user, item_ids, assignee_id)
+
+
+# ---------------------------------------------------------------------------------- saved searches
+
+
+def save_search(cache: Cache, user: User, name: str, query: str, flt: views.ListFilter) -> saved_searches.SavedSearch:
+    """Save the search (text and filter) under ``name`` for ``user`` (audited as ``search.save``)."""
+    try:
+        return saved_searches.save(cache, user.id, name, query, flt)
+    except saved_searches.SavedSearchRefused as exc:
+        raise UseCaseRefused(str(exc)) from None
+
+
+def rename_search(cache: Cache, user: User, search_id: int, name: str) -> saved_searches.SavedSearch:
+    try:
+        return saved_searches.rename(cache, user.id, search_id, name)
+    except saved_searches.SavedSearchRefused as exc:
+        raise UseCaseRefused(str(exc)) from None
+
+
+def delete_search(cache: Cache, user: User, search_id: int) -> None:
+    try:
+        saved_searches.delete(cache, user.id, search_id)
+    except saved_searches.SavedSearchRefused as exc:
+        raise UseCaseRefused(str(exc)) from None
+
+
+# ---------------------------------------------------------------------------------- new tickets
+
+
+def create_ticket(cache: Cache, user: User, item_id: int, account_id: int, subject: str, body: str) -> OutboxEntry:
+    """Turn a social item into a ticket on a helpdesk account: the ticket is queued in the
+    outbox (the sender creates it once, then notes both conversations with each other), and the
+    social conversation is handed off to the contact center with a note saying so."""
+    draft = tickets.draft_for(cache, item_id)
+    if draft is None:
+        raise UseCaseRefused("the item no longer exists")
+    if Channel(draft.channel).group != Team.SOCIAL.value:
+        raise UseCaseRefused("tickets are created from items of social channels")
+    try:
+        entry = tickets.enqueue_ticket(
+            cache,
+            account_id=account_id,
+            subject=subject,
+            body=body,
+            requester=draft.requester,
+            social_conversation_id=draft.conversation_id,
+            social_item_id=item_id,
+            user_id=user.id,
+        )
+    except (tickets.TicketRefused, outbox.OutboxRefused) as exc:
+        raise UseCaseRefused(str(exc)) from None
+    account = cache.conn.execute("SELECT coalesce(nullif(name, ''), key) FROM accounts WHERE id = ?", (account_id,))
+    where = (account.fetchone() or ("a helpdesk",))[0]
+    handoff(cache, user, [item_id], Team.CONTACT_CENTER, f"Ticket requested on {where}: {' '.join(subject.split())}")
+    return entry

@@ -16,6 +16,7 @@ Freshdesk's ``null`` and ``[]`` for empty lists are treated alike.
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -192,6 +193,8 @@ class FreshdeskConnector:
             params = {"per_page": 100, "page": params["page"] + 1}
 
     def send(self, reply: OutgoingReply) -> Receipt:
+        if reply.new_ticket:
+            return self._create_ticket(reply)
         ticket = reply.conversation_external_id
         if not ticket or not ticket.isdigit():
             raise PermanentError("a Freshdesk reply needs the ticket it answers")
@@ -202,6 +205,22 @@ class FreshdeskConnector:
         if not isinstance(made, Mapping) or made.get("id") is None:
             raise ConnectorBug("Freshdesk accepted the reply but did not say which entry it became")
         return Receipt(f"c{made['id']}", f"{self.portal}/a/tickets/{ticket}")
+
+    def _create_ticket(self, reply: OutgoingReply) -> Receipt:
+        """A new ticket (``POST /api/v2/tickets``, open, normal priority). Freshdesk needs a
+        requester: the person's address when known, else their handle as ``unique_external_id``."""
+        body: dict[str, Any] = {"subject": reply.subject, "description": html.escape(reply.body).replace("\n", "<br>"),
+                                "status": 2, "priority": 2}  # fmt: skip
+        if reply.recipient and "@" in reply.recipient:
+            body["email"] = reply.recipient
+        else:
+            body["unique_external_id"] = reply.requester_handle or reply.requester_name or "omniinbox"
+        if reply.requester_name:
+            body["name"] = reply.requester_name
+        made = self.http.send_json("POST", "api/v2/tickets", body)
+        if not isinstance(made, Mapping) or made.get("id") is None:
+            raise ConnectorBug("Freshdesk accepted the ticket but did not say which ticket it became; not sent again")
+        return Receipt(str(made["id"]), f"{self.portal}/a/tickets/{made['id']}", parse_saved(made, self.portal))
 
     def check(self) -> CheckResult:
         me = self.http.get_json("api/v2/agents/me")

@@ -406,6 +406,8 @@ class ZendeskConnector:
     # ------------------------------------------------------------------ writing
 
     def send(self, reply: OutgoingReply) -> Receipt:
+        if reply.new_ticket:
+            return self._create_ticket(reply)
         ticket = reply.conversation_external_id
         if not ticket or not ticket.isdigit():
             raise PermanentError("a Zendesk reply needs the ticket it answers")
@@ -423,6 +425,19 @@ class ZendeskConnector:
             raise ConnectorBug(f"Zendesk accepted the reply on ticket {ticket} but it could not be found afterwards;"
                                " it is not sent again")  # fmt: skip
         return Receipt(found, permalink)
+
+    def _create_ticket(self, reply: OutgoingReply) -> Receipt:
+        """A new ticket (``POST /api/v2/tickets.json``); the requester is the person when their
+        address is known, else the agent. The answer's ticket is read as the export reads it."""
+        ticket: dict[str, Any] = {"subject": reply.subject, "comment": {"body": reply.body, "public": True}}
+        if reply.recipient and "@" in reply.recipient:
+            ticket["requester"] = {"name": reply.requester_name or reply.recipient, "email": reply.recipient}
+        answer = self.http.send_json("POST", "api/v2/tickets.json", {"ticket": ticket})
+        made = answer.get("ticket") if isinstance(answer, Mapping) else None
+        if not isinstance(made, Mapping) or made.get("id") is None:
+            raise ConnectorBug("Zendesk accepted the ticket but did not say which ticket it became; not sent again")
+        page, _ = parse_tickets({"ticket": made, "users": answer.get("users")}, self.agent_url)
+        return Receipt(str(made["id"]), f"{self.agent_url}/agent/tickets/{made['id']}", page)
 
     def _read_back(self, ticket: str, text: str, public: bool, max_pages: int = 20) -> str | None:
         """The id of the newest comment on ``ticket`` with this text and visibility."""

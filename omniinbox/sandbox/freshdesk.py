@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import bisect
 import html
+import re
 import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ from typing import Any
 
 from omniinbox.sandbox.emulation import Emulation, SandboxAccount, new_token
 from omniinbox.sandbox.player import PerRelease, Released, ScenarioPlayer
+from omniinbox.sandbox.scenario import Person
 from omniinbox.sandbox.server import HttpError, Platform, Request, Response
 
 AGENT_ID = 5_000_001
@@ -47,6 +49,7 @@ class FreshdeskPlatform(Platform):
         self.route("GET", r"/api/v2/tickets", self.tickets)
         self.route("GET", r"/api/v2/tickets/(?P<id>\d+)/conversations", self.conversations)
         self.route("POST", r"/api/v2/tickets/(?P<id>\d+)/(?P<what>reply|notes)", self.answer)
+        self.route("POST", r"/api/v2/tickets", self.create_ticket)
 
     def authorize(self, request: Request) -> bool:
         header = request.headers.get("authorization", "")
@@ -211,6 +214,34 @@ class FreshdeskPlatform(Platform):
             visibility="private" if private else "public",
         )
         return Response(201, self._entry(ticket_id, reply))
+
+    def create_ticket(self, request: Request) -> Response:
+        """``POST /api/v2/tickets`` (subject, description, and email or unique_external_id): a new
+        ticket, listed from now on."""
+        data = request.json()
+        if not isinstance(data, dict):
+            raise HttpError(400, {"description": "Validation failed", "errors": []})
+        text = html.unescape(re.sub(r"<[^>]+>", "", re.sub(r"<br\s*/?>", "\n", str(data.get("description") or ""))))
+        who = str(data.get("email") or data.get("unique_external_id") or "")
+        problems = [
+            {"field": name, "message": "It should not be blank", "code": "missing_field"}
+            for name, value in (
+                ("description", text.strip()),
+                ("subject", str(data.get("subject") or "").strip()),
+                ("requester_id", who),
+            )
+            if not value
+        ]
+        if problems:
+            raise HttpError(400, {"description": "Validation failed", "errors": problems})
+        handles = {"email": str(data["email"])} if data.get("email") else {}
+        author = Person(f"freshdesk-requester:{who}", str(data.get("name") or who), handles=handles)
+        accounts = self.player.accounts("freshdesk")
+        if not accounts:
+            raise HttpError(404, {"code": "access_denied", "message": "not found"})
+        made = self.player.add_thread("freshdesk", accounts[0].id, text, subject=str(data["subject"]), author=author)
+        ticket_id = _TICKET_BASE + made.seq
+        return Response(201, self._ticket(ticket_id, self._tickets()[ticket_id], True))
 
 
 def emulate(player: ScenarioPlayer) -> Emulation:

@@ -236,6 +236,28 @@ class ScenarioPlayer:
             self._add(event)
         return self._show(seq, event, self.minute())
 
+    def add_thread(self, platform: str, account_id: str, text: str, *, subject: str = "", kind: str = "ticket",
+                   author: Person | None = None) -> Released:  # fmt: skip
+        """A new thread the platform accepted (a ticket an agent created): released at once, its
+        first message by ``author`` (registered), or by the account itself when ``None``."""
+        with self._lock:
+            if author is not None:
+                self._people[author.id] = author
+            seq = self._next_seq
+            event = Event(
+                id=f"thread-{seq}",
+                at=min(self.minute(), self._duration),
+                platform=platform,
+                account=account_id,
+                kind=kind,
+                author=author.id if author is not None else "",
+                text=text,
+                thread=f"thread-{seq}",
+                subject=subject,
+            )
+            self._add(event)
+        return self._show(seq, event, self.minute())
+
     def add_events(self, events: Iterable[Event]) -> int:
         """Release extra events at once (generated load). Returns how many were added."""
         added = 0

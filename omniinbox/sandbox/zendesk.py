@@ -33,6 +33,7 @@ from typing import Any
 
 from omniinbox.sandbox.emulation import Emulation, SandboxAccount, new_token
 from omniinbox.sandbox.player import Released, ScenarioPlayer
+from omniinbox.sandbox.scenario import Person
 from omniinbox.sandbox.server import HttpError, Platform, Request, Response
 
 AGENT_ID = 10_000_000_001
@@ -77,6 +78,7 @@ class ZendeskPlatform(Platform):
         self.route("GET", r"/api/v2/incremental/tickets/cursor\.json", self.export)
         self.route("GET", r"/api/v2/tickets/(?P<id>\d+)/comments\.json", self.comments)
         self.route("PUT", r"/api/v2/tickets/(?P<id>\d+)\.json", self.update_ticket)
+        self.route("POST", r"/api/v2/tickets\.json", self.create_ticket)
 
     # ------------------------------------------------------------------ auth
 
@@ -282,6 +284,31 @@ class ZendeskPlatform(Platform):
                                                                   "body": made["body"], "public": public,
                                                                   "author_id": AGENT_ID}]}  # fmt: skip
         return Response(body=answer, headers=budget)
+
+    def create_ticket(self, request: Request) -> Response:
+        """``POST /api/v2/tickets.json`` with ``{"ticket": {"subject", "comment": {"body"}, "requester"?}}``:
+        a new ticket, in the export from now on."""
+        data = request.json()
+        ticket = data.get("ticket") if isinstance(data, dict) else None
+        comment = ticket.get("comment") if isinstance(ticket, dict) else None
+        text = str(comment.get("body", "")) if isinstance(comment, dict) else ""
+        if not isinstance(ticket, dict) or not text.strip():
+            raise HttpError(422, {"error": "RecordInvalid", "description": "Record validation errors",
+                                  "details": {"base": [{"description": "Description: cannot be blank"}]}})  # fmt: skip
+        requester = ticket.get("requester")
+        author = None
+        if isinstance(requester, dict) and requester.get("email"):
+            email = str(requester["email"])
+            author = Person(f"zendesk-requester:{email}", str(requester.get("name") or email), handles={"email": email})
+        accounts = self.player.accounts("zendesk")
+        if not accounts:
+            raise HttpError(404, {"error": "RecordNotFound", "description": "Not found"})
+        made = self.player.add_thread("zendesk", accounts[0].id, text, subject=str(ticket.get("subject") or ""),
+                                      author=author)  # fmt: skip
+        ticket_id = _TICKET_BASE + made.seq
+        events = self._threads()[ticket_id]
+        body = {"ticket": self._ticket(ticket_id, events), "users": [self._user(events[0])]}
+        return Response(201, body)
 
     # ------------------------------------------------------------------ for tests and the trainer
 

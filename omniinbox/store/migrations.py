@@ -523,3 +523,56 @@ def m004_hub_replica(db: Database) -> None:
         );
         """
     )
+
+
+@MIGRATIONS()
+def m005_saved_searches_mentions_tickets(db: Database) -> None:
+    """Saved searches, @mentions in notes, and tickets created on a helpdesk from a social item.
+
+    * ``saved_searches``: a person's named searches (text and the list filter as JSON), unique by
+      name per person;
+    * ``note_mentions``: who a note mentions (``@login``), read newest first per person through
+      ``note_mentions_user`` for the "Mentions" queue;
+    * ``outbox.kind`` (``reply`` or ``ticket``: a new ticket on the entry's helpdesk account),
+      ``outbox.subject`` and ``outbox.requester`` (JSON: name, email, handle) of a new ticket;
+    * ``ticket_links``: the social conversation a new ticket came from, and once sent the
+      ticket's external id and local conversation.
+    """
+    db.executescript(
+        """
+        CREATE TABLE saved_searches (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users (id),
+            name TEXT NOT NULL,
+            query TEXT NOT NULL DEFAULT '',
+            filter TEXT NOT NULL DEFAULT '{}',
+            created_at INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            UNIQUE (user_id, name)
+        );
+
+        CREATE TABLE note_mentions (
+            note_id INTEGER NOT NULL REFERENCES notes (id),
+            user_id INTEGER NOT NULL REFERENCES users (id),
+            conversation_id INTEGER NOT NULL REFERENCES conversations (id),
+            author_id INTEGER REFERENCES users (id),
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (note_id, user_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX note_mentions_user ON note_mentions (user_id, note_id);
+
+        ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'reply';
+        ALTER TABLE outbox ADD COLUMN subject TEXT NOT NULL DEFAULT '';
+        ALTER TABLE outbox ADD COLUMN requester TEXT NOT NULL DEFAULT '{}';
+
+        CREATE TABLE ticket_links (
+            outbox_id INTEGER PRIMARY KEY REFERENCES outbox (id),
+            social_conversation_id INTEGER NOT NULL REFERENCES conversations (id),
+            social_item_id INTEGER REFERENCES items (id),
+            ticket_external_id TEXT NOT NULL DEFAULT '',
+            ticket_conversation_id INTEGER REFERENCES conversations (id),
+            linked_at INTEGER
+        );
+        CREATE INDEX ticket_links_social ON ticket_links (social_conversation_id);
+        """
+    )

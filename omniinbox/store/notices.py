@@ -8,6 +8,8 @@ notification), and :func:`notices_since` reads only what came after them, throug
   only) whose new assignee is the person at the desk, set by someone else;
 * ``must_answer``: issue notifications of kind ``must_answer`` (a primary-key range), for
   supervisors;
+* ``mentioned``: ``note.mention`` audit events (the same primary-key range) naming the person
+  at the desk, written by someone else (the note's author is the title, the note the text);
 * ``failed_send``: outbox entries that became ``failed`` (the ``outbox_due`` index on state, then
   the change sequence), the person's own replies (a supervisor's: everyone's).
 
@@ -36,7 +38,8 @@ Conn = sqlite3.Connection | Cache
 ASSIGNED = "assigned"
 MUST_ANSWER = "must_answer"
 FAILED_SEND = "failed_send"
-KINDS = (ASSIGNED, MUST_ANSWER, FAILED_SEND)
+MENTIONED = "mentioned"
+KINDS = (ASSIGNED, MUST_ANSWER, FAILED_SEND, MENTIONED)
 
 MAX_EVENTS = 2000  # new audit events looked at per call; the mark moves past the ones seen
 UNREAD_DAYS = 7
@@ -140,6 +143,30 @@ def _assigned(c: sqlite3.Connection, before: Marks, now: Marks, user_id: int) ->
     return out
 
 
+def _mentioned(c: sqlite3.Connection, before: Marks, now: Marks, user_id: int) -> list[Notice]:
+    out: list[Notice] = []
+    rows = c.execute(
+        "SELECT e.id, e.at, e.user_id, e.target, e.detail, coalesce(u.name, '') FROM audit_events e"
+        " LEFT JOIN users u ON u.id = e.user_id WHERE e.id > ? AND e.id <= ? AND e.action = 'note.mention'"
+        " ORDER BY e.id",
+        (before.audit_id, now.audit_id),
+    ).fetchall()
+    for event_id, at, by, target, detail, author in rows:
+        if by == user_id:
+            continue
+        try:
+            data = json.loads(detail)
+            users, note_id = data.get("users") or [], data.get("note")
+        except (ValueError, AttributeError):
+            continue
+        if user_id not in users:
+            continue
+        note = c.execute("SELECT body FROM notes WHERE id = ?", (note_id,)).fetchone()
+        text = _excerpt(note[0] if note else "")
+        out.append(Notice(MENTIONED, f"audit:{event_id}", str(target), author, text, int(at)))
+    return out
+
+
 def _must_answer(c: sqlite3.Connection, before: Marks, now: Marks) -> list[Notice]:
     rows = c.execute(
         "SELECT n.id, n.issue_id, n.message, n.created_at, coalesce(i.title, '') FROM issue_notifications n"
@@ -183,6 +210,8 @@ def notices_since(
     out: list[Notice] = []
     if ASSIGNED in kinds:
         out += _assigned(c, before, now, user_id)
+    if MENTIONED in kinds:
+        out += _mentioned(c, before, now, user_id)
     if MUST_ANSWER in kinds and supervisor:
         out += _must_answer(c, before, now)
     if FAILED_SEND in kinds:

@@ -336,7 +336,24 @@ def recover_interrupted(cache: Cache) -> int:
 
 
 def reply_for(cache: Cache, entry: OutboxEntry) -> OutgoingReply:
-    """What the connector needs to send ``entry``: external ids, subject, recipient, references."""
+    """What the connector needs to send ``entry``: external ids, subject, recipient, references.
+    A new ticket (``kind = 'ticket'``, see :mod:`omniinbox.store.tickets`) names no conversation."""
+    ticket = cache.conn.execute("SELECT kind, subject, requester FROM outbox WHERE id = ?", (entry.id,)).fetchone()
+    if ticket is not None and ticket[0] == "ticket":
+        who = _settings(ticket[2])
+        return OutgoingReply(
+            outbox_id=entry.id,
+            idempotency_key=entry.idempotency_key,
+            body=entry.body,
+            visibility=Visibility.PUBLIC,
+            conversation_external_id=None,
+            in_reply_to_external_id=None,
+            subject=ticket[1],
+            recipient=str(who.get("email") or ""),
+            new_ticket=True,
+            requester_name=str(who.get("name") or ""),
+            requester_handle=str(who.get("handle") or ""),
+        )
     conversation_ext = None
     subject = ""
     if entry.conversation_id is not None:

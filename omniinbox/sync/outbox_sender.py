@@ -18,7 +18,7 @@ from datetime import datetime
 from omniinbox.connectors.base import Connector, ConnectorError
 from omniinbox.core import Account, Direction, Item, ItemKind, Page, to_millis, utcnow
 from omniinbox.secrets import REDACTOR
-from omniinbox.store import outbox
+from omniinbox.store import outbox, tickets
 from omniinbox.store.accounts import get_account
 from omniinbox.store.cache import Cache
 from omniinbox.store.ingest import ingest_page
@@ -90,6 +90,8 @@ class OutboxSender:
                 continue
             sent_at = self._clock()
             outbox.mark_sent(self.cache, entry.id, receipt.external_id, sent_ms=to_millis(sent_at) or 0)
+            if reply.new_ticket:  # a new ticket: store it as the platform answered and link it
+                tickets.record_created(self.cache, account, entry.id, receipt)
             self._record_sent_item(account, entry.id, reply.conversation_external_id, reply.in_reply_to_external_id,
                                    entry.body, receipt.external_id, receipt.permalink, sent_at)  # fmt: skip
             report.sent.append(entry.id)

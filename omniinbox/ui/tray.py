@@ -47,7 +47,9 @@ MESSAGE_MS = 10_000
 MAX_SHOWN_AT_ONCE = 3  # more than that in one look: one summary notification
 ICON_SIZE = 64
 
+NOTIFY_MENTIONED_KEY = "notify/mentioned"  # on unless turned off (no settings page yet)
 SETTING_OF_KIND = {
+    notices.MENTIONED: NOTIFY_MENTIONED_KEY,
     notices.ASSIGNED: NOTIFY_ASSIGNED_KEY,
     notices.MUST_ANSWER: NOTIFY_MUST_ANSWER_KEY,
     notices.FAILED_SEND: NOTIFY_FAILED_SENDS_KEY,
@@ -261,6 +263,8 @@ class Tray(QObject):
             self.look()
 
     def _words(self, notice: Notice) -> tuple[str, str]:
+        if notice.kind == notices.MENTIONED:
+            return self.tr("%1 mentioned you in a note").replace("%1", notice.title or self.tr("Someone")), notice.text
         if notice.kind == notices.ASSIGNED:
             title = self.tr("Assigned to you: %1").replace("%1", notice.title or self.tr("a conversation"))
             return title, notice.text
