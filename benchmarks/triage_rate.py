@@ -15,6 +15,9 @@ On a copy of the base cache (``_common.ensure_base_cache``):
    that recorded it; and the same from the moment the page's write began (processing alone).
    Slow pages are counted apart: a WAL checkpoint of the copied cache can stall a commit.
 
+Before the first run, the copy's full-text index is merged in bounded steps as an import ends
+(``store/fts_merge.py``); ``--no-fts-merge`` skips that, to measure the stall it prevents.
+
 Prints one JSON object (progress on stderr). ``--quick``: a 20,000-item base, 5 seconds live.
 """
 
@@ -59,6 +62,7 @@ from omniinbox.core import (
     to_millis,
 )
 from omniinbox.sandbox.synthetic import generate_items
+from omniinbox.store import fts_merge
 from omniinbox.store import issues as store
 from omniinbox.store.accounts import ensure_account
 from omniinbox.store.cache import Cache
@@ -160,6 +164,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         with Cache.open(work) as cache:
             accounts = _accounts(cache)
             base_end = int(cache.conn.execute("SELECT max(created_at) FROM items").fetchone()[0])
+            if args.fts_merge:
+                # The base was built as an import; an import ends by merging the index's segments
+                # (sync/importer.py), so live pages never meet a crisis merge of what it left.
+                log("merging the full-text index's segments, as an import ends ...")
+                merged_fts = fts_merge.after_import(cache)
+                result["fts_merge_after_import"] = {
+                    "steps": merged_fts.steps,
+                    "seconds": round(merged_fts.seconds, 2),
+                    "longest_step_ms": round(merged_fts.longest_step_s * 1000, 1),
+                    "done": merged_fts.done,
+                }
+                log(f"  {merged_fts.steps} steps in {merged_fts.seconds:.1f} s")
 
             log("first run over the horizon ...")
             started = time.perf_counter()
@@ -321,6 +337,12 @@ def main() -> None:
     parser.add_argument("--page", type=int, default=100, help="items per page (default 100)")
     parser.add_argument("--live-seconds", type=float, default=None, help="how long items arrive (default 30; quick 5)")
     parser.add_argument("--viral", type=int, default=600, help="messages of the viral complaint (default 600)")
+    parser.add_argument(
+        "--no-fts-merge",
+        dest="fts_merge",
+        action="store_false",
+        help="skip the full-text merge an import ends with (to measure the stall it prevents)",
+    )
     args = parser.parse_args()
     resolve_base_args(args)
     if args.live_seconds is None:

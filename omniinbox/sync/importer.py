@@ -270,6 +270,10 @@ def import_files(
         result: AccountReport = engine.sync_account(account)
     finally:
         engine.close()
+    if result.items_written:
+        from omniinbox.store import fts_merge
+
+        fts_merge.after_import(cache)  # merge the index's segments now, not in a later live write
     report = ImportReport(account.key)
     for stream_report in result.streams:
         report.files[stream_report.stream.removeprefix("import:")] = stream_report

@@ -128,6 +128,10 @@ class SyncLoop:
                 from omniinbox import triage
 
                 report.triage = triage.update(cache)
+            if not self._stop.is_set():
+                from omniinbox.store import fts_merge
+
+                fts_merge.idle_merge(cache, report.written)  # a few bounded steps after a busy round
         except Exception as exc:  # one bad round must not end background sync for the session
             report.error = REDACTOR(f"{type(exc).__name__}: {exc}")
             log.exception("a sync round failed")
