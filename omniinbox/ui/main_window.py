@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from omniinbox.core import ConversationStatus, Priority, TagValue, Team, User
 from omniinbox.store.views import ListFilter
 from omniinbox.ui import format as fmt
+from omniinbox.ui.collab import install as install_collab
 from omniinbox.ui.conversation_pane import ConversationPane
 from omniinbox.ui.item_actions import ItemActions
 from omniinbox.ui.list_panel import ListPanel, TeamPanel
@@ -143,6 +144,7 @@ class MainWindow(QMainWindow):
         self._bind_shortcuts()
         self._build_menus()
         self.sidebar.select("queue:all")
+        self.collab = install_collab(self)  # saved searches, Mentions, "Create ticket…"
         self.resize(1860, 1000)
         if settings is not None and settings.value("geometry") is not None:
             self.restoreGeometry(settings.value("geometry"))

@@ -42,6 +42,7 @@ SIDEBAR_QUEUES = (
 COUNT_EVERY_MS = 2000
 SUPERVISOR_KEY = "page:supervisor"  # the supervisor's view
 RADAR_KEY = "radar:issues"  # the issue radar's page
+MENTIONS_KEY = "queue:mentions"  # conversations where someone mentioned me (omniinbox.ui.collab)
 INITIAL_COUNT_DELAY_MS = 300
 
 
@@ -70,6 +71,8 @@ class NavigationModel(QStandardItemModel):
         for kind in SIDEBAR_QUEUES:
             self._entry(queues, NavEntry(f"queue:{kind.value}", queue_name(kind), queue_filter(kind, user_id=user.id)))
         self._entry(queues, NavEntry(RADAR_KEY, QCoreApplication.translate("Sidebar", "Issues")))
+        self._entry(queues, NavEntry(MENTIONS_KEY, QCoreApplication.translate("Sidebar", "Mentions")))
+        self._saved = self._section(QCoreApplication.translate("Sidebar", "Saved searches"))
         teams = self._section(QCoreApplication.translate("Sidebar", "Teams"))
         for team in Team:
             self._entry(teams, NavEntry(f"team:{team.value}", fmt.team_name(team.value), team=team))
@@ -157,6 +160,8 @@ class Sidebar(QTreeView):
     team_chosen = Signal(object)
     supervisor_chosen = Signal()
     radar_chosen = Signal()
+    saved_search_chosen = Signal(object)  # a saved search's id ("saved:ID" entries)
+    mentions_chosen = Signal()
 
     def __init__(self, runner: TaskRunner, user: User, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -204,10 +209,24 @@ class Sidebar(QTreeView):
             return
         if entry.key == RADAR_KEY:
             self.radar_chosen.emit()
+        elif entry.key == MENTIONS_KEY:
+            self.mentions_chosen.emit()
+        elif entry.key.startswith("saved:"):
+            self.saved_search_chosen.emit(int(entry.key.partition(":")[2]))
         elif entry.team is not None:
             self.team_chosen.emit(entry.team)
         elif entry.filter is not None:
             self.filter_chosen.emit(entry.filter)
+
+    def set_saved_searches(self, searches: list[tuple[int, str]]) -> None:
+        """The "Saved searches" section: (id, name) pairs."""
+        section = self.nav._saved
+        for row in range(section.rowCount()):
+            self.nav._items.pop(section.child(row).data(self.nav.EntryRole).key, None)
+        section.removeRows(0, section.rowCount())
+        for search_id, name in searches:
+            self.nav._entry(section, NavEntry(f"saved:{search_id}", name))
+        self.expandAll()
 
     def refresh_accounts(self) -> None:
         def loaded(accounts: list[Account]) -> None:
