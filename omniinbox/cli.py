@@ -892,11 +892,28 @@ def cmd_gui(args: argparse.Namespace) -> int:
                 "this version has no desktop window yet; the headless commands work: omniinbox --help"
             ) from None
         raise CliError(f"the desktop window cannot start: {exc}") from None
+    if not getattr(args, "hub", None) and not args.demo and not getattr(args, "solo", False) and not args.cache:
+        saved = _saved_team_connection()
+        if saved is not None:
+            args.hub, args.hub_user = saved.dsn, saved.login
     if getattr(args, "hub", None):
         return _gui_team(args, run)
     if args.demo:
         return _gui_demo(args, run)
     return run(_cache_path(args), sync=_background_sync(_cache_path(args)))
+
+
+def _saved_team_connection() -> Any:
+    """The hub connection saved in the settings (enabled), or ``None``; a broken file is said and
+    ignored, so the window still opens."""
+    from omniinbox import team_settings
+
+    try:
+        saved = team_settings.load()
+    except team_settings.TeamSettingsError as exc:
+        log.warning("the saved hub connection is ignored: %s", exc)
+        return None
+    return saved if saved is not None and saved.enabled else None
 
 
 def _gui_team(args: argparse.Namespace, run: Any) -> int:
@@ -983,6 +1000,7 @@ def build_parser() -> argparse.ArgumentParser:
     team = parser.add_argument_group("team mode")
     team.add_argument("--hub", metavar="DSN", help="open the window on the team hub (PostgreSQL); no password here")
     team.add_argument("--user", dest="hub_user", metavar="LOGIN", help="with --hub: the hub login at this desk")
+    team.add_argument("--solo", action="store_true", help="ignore the hub connection saved in the settings")
     parser.set_defaults(func=cmd_gui)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
 
