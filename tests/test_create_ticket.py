@@ -18,12 +18,16 @@ from omniinbox.sync.engine import SyncEngine
 from omniinbox.sync.outbox_sender import OutboxSender
 from omniinbox.usecases import UseCaseRefused, create_ticket
 
-CREATE = {"zendesk": ("POST", r"/zendesk/api/v2/tickets\.json$"), "freshdesk": ("POST", r"/freshdesk/api/v2/tickets$")}
+CREATE = {
+    "zendesk": ("POST", r"/zendesk/api/v2/tickets\.json$"),
+    "freshdesk": ("POST", r"/freshdesk/api/v2/tickets$"),
+    "zammad": ("POST", r"/zammad/api/v1/tickets$"),
+}
 
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Sandbox]:
-    running = start_sandbox(live=False, platforms=["zendesk", "freshdesk", "x"])
+    running = start_sandbox(live=False, platforms=["zendesk", "freshdesk", "zammad", "x"])
     try:
         yield running
     finally:
@@ -38,7 +42,7 @@ def _connect(cache: Cache, sandbox: Sandbox, channel: str) -> tuple[Account, Syn
     return account, SyncEngine(cache, lambda _a: build_connector(account, info.secret))
 
 
-@pytest.mark.parametrize("channel", ["zendesk", "freshdesk"])
+@pytest.mark.parametrize("channel", ["zendesk", "freshdesk", "zammad"])
 def test_a_social_complaint_becomes_a_ticket_once_and_both_are_linked(
     cache: Cache, sandbox: Sandbox, channel: str
 ) -> None:

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from omniinbox.connectors.base import CheckResult, ConnectorBug, PermanentError
+from omniinbox.connectors.base import CheckResult, ConnectorBug, ConnectorError, PermanentError
 from omniinbox.connectors.http import HttpClient, RateControl
 from omniinbox.connectors.mail import html_to_text
 from omniinbox.core import (
@@ -182,6 +182,8 @@ class ZammadConnector:
         return page
 
     def send(self, reply: OutgoingReply) -> Receipt:
+        if reply.new_ticket:
+            return self._create_ticket(reply)
         ticket = reply.conversation_external_id
         if not ticket or not ticket.isdigit():
             raise PermanentError("a Zammad reply needs the ticket it answers")
@@ -197,6 +199,32 @@ class ZammadConnector:
         if not isinstance(made, Mapping) or made.get("id") is None:
             raise ConnectorBug("Zammad accepted the article but did not say which it became")
         return Receipt(f"a{made['id']}", f"{self.base}/#ticket/zoom/{ticket}")
+
+    def _create_ticket(self, reply: OutgoingReply) -> Receipt:
+        """A new ticket with its first article (``POST /api/v1/tickets``), in the group "Users";
+        the customer is the person's address when known (``guess:`` creates them). Its articles
+        are read back (a GET) so the ticket is stored as the sync reads it."""
+        body: dict[str, Any] = {
+            "title": reply.subject,
+            "group": "Users",
+            "article": {"subject": reply.subject, "body": reply.body, "content_type": "text/plain",
+                        "type": "note", "internal": False},
+        }  # fmt: skip
+        if reply.recipient and "@" in reply.recipient:
+            body["customer_id"] = f"guess:{reply.recipient}"
+        made = self.http.send_json("POST", "api/v1/tickets", body)
+        if not isinstance(made, Mapping) or made.get("id") is None:
+            raise ConnectorBug("Zammad accepted the ticket but did not say which ticket it became; not sent again")
+        ticket_id = str(made["id"])
+        page = Page(conversations=[ticket_info(made)])
+        try:
+            articles = self.http.get_json(f"api/v1/ticket_articles/by_ticket/{ticket_id}")
+            if isinstance(articles, list):
+                for n, article in enumerate(a for a in articles if isinstance(a, Mapping)):
+                    page.items.append(article_item(article, made, n == 0, self.base))
+        except ConnectorError:
+            pass  # created all the same: the next sync reads its articles
+        return Receipt(ticket_id, f"{self.base}/#ticket/zoom/{ticket_id}", page)
 
     def check(self) -> CheckResult:
         me = self.http.get_json("api/v1/users/me")

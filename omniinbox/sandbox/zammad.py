@@ -18,6 +18,7 @@ from typing import Any
 
 from omniinbox.sandbox.emulation import Emulation, SandboxAccount, new_token
 from omniinbox.sandbox.player import PerRelease, Released, ScenarioPlayer
+from omniinbox.sandbox.scenario import Person
 from omniinbox.sandbox.server import HttpError, Platform, Request, Response
 
 _TICKET_BASE = 300
@@ -40,6 +41,7 @@ class ZammadPlatform(Platform):
         self.route("GET", r"/api/v1/tickets/search", self.search)
         self.route("GET", r"/api/v1/ticket_articles/by_ticket/(?P<id>\d+)", self.articles)
         self.route("POST", r"/api/v1/ticket_articles", self.add_article)
+        self.route("POST", r"/api/v1/tickets", self.create_ticket)
 
     def authorize(self, request: Request) -> bool:
         return request.headers.get("authorization", "") == f"Token token={self.token}"
@@ -157,6 +159,23 @@ class ZammadPlatform(Platform):
             events[0].account.id, events[-1].event.id, str(data["body"]), kind="ticket_comment", visibility=visibility
         )
         return Response(201, self._article(int(data["ticket_id"]), reply))
+
+    def create_ticket(self, request: Request) -> Response:
+        """``POST /api/v1/tickets`` with a title and a first ``article``: a new ticket, found by the
+        search from now on."""
+        data = request.json()
+        article = data.get("article") if isinstance(data, dict) else None
+        text = str(article.get("body", "")) if isinstance(article, dict) else ""
+        if not isinstance(data, dict) or not str(data.get("title", "")).strip() or not text.strip():
+            raise HttpError(422, {"error": "Need title and article body"})
+        customer = str(data.get("customer_id") or data.get("customer") or "").removeprefix("guess:")
+        author = Person(f"zammad-customer:{customer}", customer, handles={"email": customer}) if customer else None
+        accounts = self.player.accounts("zammad")
+        if not accounts:
+            raise HttpError(422, {"error": "no group to create the ticket in"})
+        made = self.player.add_thread("zammad", accounts[0].id, text, subject=str(data["title"]), author=author)
+        ticket_id = _TICKET_BASE + made.seq
+        return Response(201, self._ticket(ticket_id, self._tickets()[ticket_id]))
 
 
 def emulate(player: ScenarioPlayer) -> Emulation:
