@@ -36,6 +36,7 @@ from omniinbox.store.queries import ItemRow
 from omniinbox.store.views import AuditRow, AuthorCard, ConversationFacts, NoteRow
 from omniinbox.ui import format as fmt
 from omniinbox.ui.composer import Composer
+from omniinbox.ui.kol_registry import AuthorKolActions
 from omniinbox.ui.models.records import Column, RecordTableModel
 from omniinbox.ui.tasks import Changes, Task, TaskRunner
 from omniinbox.ui.thread_view import ThreadView
@@ -138,6 +139,9 @@ class ConversationPane(QWidget):
         card_layout = QVBoxLayout(self.card)
         card_layout.addWidget(self.card_name)
         card_layout.addWidget(self.card_details)
+        self.kol_actions = AuthorKolActions(runner, user, self.card)  # Mark as KOL… / Same person as…
+        self.kol_actions.message.connect(self.message)
+        card_layout.addWidget(self.kol_actions)
         card_layout.addWidget(QLabel(self.tr("Earlier messages from this person, on any channel:"), self.card))
         card_layout.addWidget(self.earlier_view, 1)
 
@@ -306,6 +310,7 @@ class ConversationPane(QWidget):
         return " · ".join(parts)
 
     def _show_card(self, card: AuthorCard | None) -> None:
+        self.kol_actions.set_contact(card)
         if card is None:
             self.card_name.setText(self.tr("No known author (our own message, or an import without one)"))
             self.card_details.setText("")

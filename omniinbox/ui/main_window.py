@@ -28,6 +28,7 @@ from omniinbox.ui import format as fmt
 from omniinbox.ui.collab import install as install_collab
 from omniinbox.ui.conversation_pane import ConversationPane
 from omniinbox.ui.item_actions import ItemActions
+from omniinbox.ui.kol_registry import show_kol_registry
 from omniinbox.ui.list_panel import ListPanel, TeamPanel
 from omniinbox.ui.radar import RadarPage
 from omniinbox.ui.settings_dialog import SettingsDialog
@@ -273,6 +274,9 @@ class MainWindow(QMainWindow):
             view.addAction(self.shortcuts.action(shortcut_id))
         if is_supervisor(self.user):
             view.addAction(self.shortcuts.action("supervisor"))
+        self.kol_action = view.addAction(self.tr("&Key opinion leaders…"))
+        self.kol_action.setObjectName("view-kol-registry")
+        self.kol_action.triggered.connect(lambda: show_kol_registry(self, self.runner, self.user))
         help_menu = bar.addMenu(self.tr("&Help"))
         help_menu.addAction(self.shortcuts.action("shortcuts"))
 

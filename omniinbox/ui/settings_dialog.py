@@ -12,6 +12,8 @@ keyboard shortcuts, one page each.
 * **Appearance**: theme (follow the system, light, dark; applied at once) and language (system,
   English, Bahasa Indonesia; applied on the next start, through :func:`chosen_locale`).
 * **Notifications**: whether to notify on work assigned to me, must-answer issues and failed sends.
+* **Issue radar**: the radar's thresholds (:class:`omniinbox.ui.kol_registry.RadarSettingsPage`),
+  edited by supervisors and administrators, and the key opinion leader registry.
 * **Shortcuts**: every command of :mod:`omniinbox.ui.shortcuts` with its key, edited with
   ``QKeySequenceEdit``; a key already bound elsewhere is refused with the other command's name.
 
@@ -60,6 +62,7 @@ from omniinbox.store import views
 from omniinbox.store.cache import Cache
 from omniinbox.ui import format as fmt
 from omniinbox.ui.format import QT_TRANSLATE_NOOP
+from omniinbox.ui.kol_registry import RadarSettingsPage, show_kol_registry
 from omniinbox.ui.shortcuts import BY_ID, SHORTCUTS, Shortcuts, describe
 from omniinbox.ui.tasks import Changes, TaskError, TaskRunner
 
@@ -857,7 +860,7 @@ class ShortcutsPage(QWidget):
 
 class SettingsDialog(QDialog):
     """The settings, a page per subject. Attributes: ``pages`` (``QListWidget``), ``stack``,
-    ``accounts``, ``user_page``, ``appearance``, ``notifications``, ``shortcut_page``.
+    ``accounts``, ``user_page``, ``appearance``, ``notifications``, ``shortcut_page``, ``radar_page``.
 
     ``secrets``: where account secrets go (tests give an in-memory store); by default the system
     keyring, or the plain-text file once the person opted in."""
@@ -883,6 +886,8 @@ class SettingsDialog(QDialog):
         self.appearance = AppearancePage(settings, self)
         self.notifications = NotificationsPage(settings, self)
         self.shortcut_page = ShortcutsPage(shortcuts, self)
+        self.radar_page = RadarSettingsPage(runner, user, self)  # the issue radar's thresholds
+        self.radar_page.registry_requested.connect(lambda: show_kol_registry(self, runner, user))
         self.pages = QListWidget(self)
         self.pages.setObjectName("settings-pages")
         self.pages.setSpacing(3)
@@ -893,6 +898,7 @@ class SettingsDialog(QDialog):
             (self.tr("Appearance"), self.appearance),
             (self.tr("Notifications"), self.notifications),
             (self.tr("Shortcuts"), self.shortcut_page),
+            (self.tr("Issue radar"), self.radar_page),
         ):
             self.pages.addItem(title)
             self.stack.addWidget(page)

@@ -297,3 +297,45 @@ def test_no_string_of_the_indonesian_translation_is_left_unfinished() -> None:
                 assert (mark in source) == (mark in text), (source, text)
     assert not left, f"untranslated: {left[:10]}"
     assert (TRANSLATIONS / "omniinbox_id.qm").stat().st_size > 1000
+
+
+# ---------------------------------------------------------------------------------- issue radar
+
+
+def test_the_issue_radar_page_is_editable_by_supervisors_only(
+    qtbot: Any, runner: TaskRunner, sample: Sample, shortcuts: Shortcuts, settings: QSettings
+) -> None:
+    pages = {}
+    for user in (sample.supervisor, sample.agent):
+        d = SettingsDialog(runner, user, shortcuts, settings, secrets=SecretStore.in_memory())
+        qtbot.addWidget(d)
+        titles = [d.pages.item(i).text() for i in range(d.pages.count())]
+        assert titles[-1] == "Issue radar"
+        d.show_page(d.radar_page)
+        pages[user.login] = d.radar_page
+    wait_idle(qtbot, runner)
+    supervisor, agent = pages["supervisor-1"], pages["agent-1"]
+    assert supervisor.editable and not supervisor.fields["public_hours"].isReadOnly()
+    assert not agent.editable and agent.fields["public_hours"].isReadOnly()
+    assert agent.fields["public_hours"].text() == "2"
+    assert agent.note.isVisibleTo(agent) and not supervisor.note.isVisibleTo(supervisor)
+
+
+def test_the_issue_radar_page_speaks_indonesian(qtbot: Any, runner: TaskRunner, sample: Sample) -> None:
+    from omniinbox.ui.kol_registry import RadarSettingsPage
+
+    translator = QTranslator()
+    locale = QLocale(QLocale.Language.Indonesian, QLocale.Country.Indonesia)
+    assert translator.load(locale, "omniinbox", "_", str(TRANSLATIONS))
+    app = QCoreApplication.instance()
+    assert app is not None
+    app.installTranslator(translator)
+    try:
+        page = RadarSettingsPage(runner, sample.agent)
+        qtbot.addWidget(page)
+        assert page.registry_button.text() == "Tokoh kunci (KOL)…"
+        assert "supervisor" in page.note.text() and "Hanya" in page.note.text()
+        assert page.fields["window_hours"].toolTip().startswith("Pesan hanya dikelompokkan")
+        wait_idle(qtbot, runner)
+    finally:
+        app.removeTranslator(translator)

@@ -253,10 +253,104 @@
     </message>
 </context>
 <context>
+    <name>AuthorKolActions</name>
+    <message>
+        <source>Mark as KOL…</source>
+        <translation>Tandai sebagai KOL…</translation>
+    </message>
+    <message>
+        <source>Same person as…</source>
+        <translation>Orang yang sama dengan…</translation>
+    </message>
+    <message>
+        <source>Link this author with their identities on other channels</source>
+        <translation>Tautkan penulis ini dengan identitasnya di kanal lain</translation>
+    </message>
+    <message>
+        <source>Unmark KOL</source>
+        <translation>Hapus tanda KOL</translation>
+    </message>
+    <message>
+        <source>Mark as a key opinion leader</source>
+        <translation>Tandai sebagai tokoh kunci (KOL)</translation>
+    </message>
+    <message>
+        <source>%1 is a:</source>
+        <translation>%1 adalah:</translation>
+    </message>
+    <message>
+        <source>Marked as a key opinion leader.</source>
+        <translation>Ditandai sebagai tokoh kunci (KOL).</translation>
+    </message>
+    <message>
+        <source>No longer a key opinion leader.</source>
+        <translation>Tidak lagi ditandai sebagai tokoh kunci (KOL).</translation>
+    </message>
+    <message>
+        <source>Choose %1&apos;s other identities together with this one (#%2), then Link as one person.</source>
+        <translation>Pilih identitas lain milik %1 bersama yang ini (#%2), lalu Tautkan sebagai satu orang.</translation>
+    </message>
+</context>
+<context>
     <name>Chart</name>
     <message>
         <source>No data yet</source>
         <translation>Belum ada data</translation>
+    </message>
+</context>
+<context>
+    <name>Collab</name>
+    <message>
+        <source>Save search…</source>
+        <translation>Simpan pencarian…</translation>
+    </message>
+    <message>
+        <source>Save this search and its queue under a name (Ctrl+S in the search field)</source>
+        <translation>Simpan pencarian ini beserta antreannya dengan sebuah nama (Ctrl+S di kolom pencarian)</translation>
+    </message>
+    <message>
+        <source>Create ticket…</source>
+        <translation>Buat tiket…</translation>
+    </message>
+    <message>
+        <source>Save search</source>
+        <translation>Simpan pencarian</translation>
+    </message>
+    <message>
+        <source>Name:</source>
+        <translation>Nama:</translation>
+    </message>
+    <message>
+        <source>Search saved as “%1”</source>
+        <translation>Pencarian disimpan sebagai “%1”</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>Buka</translation>
+    </message>
+    <message>
+        <source>Rename…</source>
+        <translation>Ganti nama…</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>Hapus</translation>
+    </message>
+    <message>
+        <source>Rename saved search</source>
+        <translation>Ganti nama pencarian tersimpan</translation>
+    </message>
+    <message>
+        <source>Nothing is selected</source>
+        <translation>Tidak ada yang dipilih</translation>
+    </message>
+    <message>
+        <source>There is no Zendesk, Freshdesk or Zammad account to create a ticket on</source>
+        <translation>Tidak ada akun Zendesk, Freshdesk, atau Zammad untuk membuat tiket</translation>
+    </message>
+    <message>
+        <source>Ticket queued; the conversation went to the contact center</source>
+        <translation>Tiket diantrekan; percakapan dialihkan ke contact center</translation>
     </message>
 </context>
 <context>
@@ -818,6 +912,205 @@
     </message>
 </context>
 <context>
+    <name>KolRegistryDialog</name>
+    <message>
+        <source>Journalist</source>
+        <translation>Jurnalis</translation>
+    </message>
+    <message>
+        <source>Official</source>
+        <translation>Pejabat</translation>
+    </message>
+    <message>
+        <source>Influencer</source>
+        <translation>Influencer</translation>
+    </message>
+    <message>
+        <source>Media</source>
+        <translation>Media</translation>
+    </message>
+    <message>
+        <source>Key opinion leaders</source>
+        <translation>Tokoh kunci (KOL)</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Nama</translation>
+    </message>
+    <message>
+        <source>Handles</source>
+        <translation>Nama pengguna</translation>
+    </message>
+    <message>
+        <source>Followers</source>
+        <translation>Pengikut</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>Jenis</translation>
+    </message>
+    <message>
+        <source>Items</source>
+        <translation>Pesan</translation>
+    </message>
+    <message>
+        <source>Last seen</source>
+        <translation>Terakhir terlihat</translation>
+    </message>
+    <message>
+        <source>Unmark</source>
+        <translation>Hapus tanda</translation>
+    </message>
+    <message>
+        <source>Take the chosen people (every linked identity) out of the registry</source>
+        <translation>Keluarkan orang yang dipilih (semua identitas tertautnya) dari daftar</translation>
+    </message>
+    <message>
+        <source>Unlink identities…</source>
+        <translation>Lepaskan tautan identitas…</translation>
+    </message>
+    <message>
+        <source>Channel</source>
+        <translation>Kanal</translation>
+    </message>
+    <message>
+        <source>Handle</source>
+        <translation>Nama pengguna</translation>
+    </message>
+    <message>
+        <source>Verified</source>
+        <translation>Terverifikasi</translation>
+    </message>
+    <message>
+        <source>Suggested as</source>
+        <translation>Disarankan sebagai</translation>
+    </message>
+    <message>
+        <source>Why</source>
+        <translation>Alasan</translation>
+    </message>
+    <message>
+        <source>Accept as KOL</source>
+        <translation>Terima sebagai KOL</translation>
+    </message>
+    <message>
+        <source>Dismiss</source>
+        <translation>Abaikan</translation>
+    </message>
+    <message>
+        <source>Not a key opinion leader: not suggested again</source>
+        <translation>Bukan tokoh kunci: tidak disarankan lagi</translation>
+    </message>
+    <message>
+        <source>Kind:</source>
+        <translation>Jenis:</translation>
+    </message>
+    <message>
+        <source>A name or a handle (e.g. Kabar Cempaka), or #contact number</source>
+        <translation>Nama atau nama pengguna (mis. Kabar Cempaka), atau #nomor kontak</translation>
+    </message>
+    <message>
+        <source>Find</source>
+        <translation>Cari</translation>
+    </message>
+    <message>
+        <source>KOL</source>
+        <translation>KOL</translation>
+    </message>
+    <message>
+        <source>Linked to</source>
+        <translation>Tertaut ke</translation>
+    </message>
+    <message>
+        <source>Choose the same person&apos;s identities on several channels (Ctrl+click) and link them: a key opinion leader&apos;s mark then covers every one of them.</source>
+        <translation>Pilih identitas orang yang sama di beberapa kanal (Ctrl+klik) lalu tautkan: tanda tokoh kunci kemudian berlaku untuk semuanya.</translation>
+    </message>
+    <message>
+        <source>Link as one person</source>
+        <translation>Tautkan sebagai satu orang</translation>
+    </message>
+    <message>
+        <source>Unlink</source>
+        <translation>Lepaskan tautan</translation>
+    </message>
+    <message>
+        <source>Mark as KOL</source>
+        <translation>Tandai sebagai KOL</translation>
+    </message>
+    <message>
+        <source>Registry</source>
+        <translation>Daftar</translation>
+    </message>
+    <message>
+        <source>Suggestions</source>
+        <translation>Saran</translation>
+    </message>
+    <message>
+        <source>Find and link people</source>
+        <translation>Cari dan tautkan orang</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>ya</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>tidak</translation>
+    </message>
+    <message>
+        <source>Suggestions (%1)</source>
+        <translation>Saran (%1)</translation>
+    </message>
+    <message>
+        <source>No one found by that name or handle.</source>
+        <translation>Tidak ada yang ditemukan dengan nama atau nama pengguna itu.</translation>
+    </message>
+    <message>
+        <source>Choose one or more rows first.</source>
+        <translation>Pilih satu baris atau lebih terlebih dahulu.</translation>
+    </message>
+    <message>
+        <source>No longer key opinion leaders: %1.</source>
+        <translation>Tidak lagi tokoh kunci: %1.</translation>
+    </message>
+    <message>
+        <source>Marked as key opinion leaders (%1): %2.</source>
+        <translation>Ditandai sebagai tokoh kunci (%1): %2.</translation>
+    </message>
+    <message>
+        <source>Dismissed; not suggested again.</source>
+        <translation>Diabaikan; tidak disarankan lagi.</translation>
+    </message>
+    <message>
+        <source>%1 identities linked as one person.</source>
+        <translation>%1 identitas ditautkan sebagai satu orang.</translation>
+    </message>
+    <message>
+        <source>Choose at least two identities of the same person to link.</source>
+        <translation>Pilih paling sedikit dua identitas dari orang yang sama untuk ditautkan.</translation>
+    </message>
+    <message>
+        <source>Unlinked: each is a person of their own again.</source>
+        <translation>Tautan dilepas: masing-masing kembali menjadi orang tersendiri.</translation>
+    </message>
+    <message>
+        <source>Choose linked identities to unlink.</source>
+        <translation>Pilih identitas tertaut yang akan dilepas tautannya.</translation>
+    </message>
+    <message>
+        <source>Choose one person with linked identities.</source>
+        <translation>Pilih satu orang yang memiliki identitas tertaut.</translation>
+    </message>
+    <message>
+        <source>Unlink an identity</source>
+        <translation>Lepaskan tautan sebuah identitas</translation>
+    </message>
+    <message>
+        <source>Identity:</source>
+        <translation>Identitas:</translation>
+    </message>
+</context>
+<context>
     <name>ListPanel</name>
     <message>
         <source>Nothing matches “%1”.</source>
@@ -877,6 +1170,10 @@
     <message>
         <source>&amp;View</source>
         <translation>&amp;Tampilan</translation>
+    </message>
+    <message>
+        <source>&amp;Key opinion leaders…</source>
+        <translation>&amp;Tokoh kunci (KOL)…</translation>
     </message>
     <message>
         <source>&amp;Help</source>
@@ -1714,6 +2011,253 @@
     </message>
 </context>
 <context>
+    <name>RadarSettingsPage</name>
+    <message>
+        <source>Grouping window</source>
+        <translation>Jendela pengelompokan</translation>
+    </message>
+    <message>
+        <source>hours</source>
+        <translation>jam</translation>
+    </message>
+    <message>
+        <source>Messages are grouped only with messages created within this many hours of them.</source>
+        <translation>Pesan hanya dikelompokkan dengan pesan yang dibuat dalam rentang jam ini darinya.</translation>
+    </message>
+    <message>
+        <source>Horizon</source>
+        <translation>Cakrawala</translation>
+    </message>
+    <message>
+        <source>days</source>
+        <translation>hari</translation>
+    </message>
+    <message>
+        <source>Messages older than this when first seen are history: not grouped into issues.</source>
+        <translation>Pesan yang lebih lama dari ini saat pertama terlihat adalah riwayat: tidak dikelompokkan menjadi isu.</translation>
+    </message>
+    <message>
+        <source>Issue: messages</source>
+        <translation>Isu: pesan</translation>
+    </message>
+    <message>
+        <source>messages</source>
+        <translation>pesan</translation>
+    </message>
+    <message>
+        <source>A group becomes an issue (level 1) with at least this many counted messages...</source>
+        <translation>Sebuah kelompok menjadi isu (level 1) dengan paling sedikit sebanyak ini pesan terhitung...</translation>
+    </message>
+    <message>
+        <source>Issue: authors</source>
+        <translation>Isu: penulis</translation>
+    </message>
+    <message>
+        <source>authors</source>
+        <translation>penulis</translation>
+    </message>
+    <message>
+        <source>...and at least this many distinct authors.</source>
+        <translation>...dan paling sedikit sebanyak ini penulis berbeda.</translation>
+    </message>
+    <message>
+        <source>Public interest: authors</source>
+        <translation>Kepentingan publik: penulis</translation>
+    </message>
+    <message>
+        <source>Level 3 (public interest) with this many distinct authors within the hours below...</source>
+        <translation>Level 3 (kepentingan publik) dengan sebanyak ini penulis berbeda dalam jam di bawah...</translation>
+    </message>
+    <message>
+        <source>Public interest: within</source>
+        <translation>Kepentingan publik: dalam</translation>
+    </message>
+    <message>
+        <source>...counted over this many hours...</source>
+        <translation>...dihitung selama sebanyak ini jam...</translation>
+    </message>
+    <message>
+        <source>Public interest: channels</source>
+        <translation>Kepentingan publik: kanal</translation>
+    </message>
+    <message>
+        <source>channels</source>
+        <translation>kanal</translation>
+    </message>
+    <message>
+        <source>...on at least this many channels.</source>
+        <translation>...di paling sedikit sebanyak ini kanal.</translation>
+    </message>
+    <message>
+        <source>Public interest: engagement</source>
+        <translation>Kepentingan publik: interaksi</translation>
+    </message>
+    <message>
+        <source>likes, shares and replies</source>
+        <translation>suka, bagikan, dan balasan</translation>
+    </message>
+    <message>
+        <source>Or level 3 when likes, shares and replies together reach this (0: never by engagement).</source>
+        <translation>Atau level 3 bila suka, bagikan, dan balasan bersama-sama mencapai angka ini (0: tidak pernah karena interaksi).</translation>
+    </message>
+    <message>
+        <source>KOL by followers</source>
+        <translation>KOL menurut pengikut</translation>
+    </message>
+    <message>
+        <source>followers</source>
+        <translation>pengikut</translation>
+    </message>
+    <message>
+        <source>Authors with this many followers count as key opinion leaders for levels even when not in the registry (0: only the registry).</source>
+        <translation>Penulis dengan sebanyak ini pengikut dihitung sebagai tokoh kunci untuk level meski tidak ada di daftar (0: hanya daftar).</translation>
+    </message>
+    <message>
+        <source>Answer deadline</source>
+        <translation>Tenggat jawaban</translation>
+    </message>
+    <message>
+        <source>minutes</source>
+        <translation>menit</translation>
+    </message>
+    <message>
+        <source>A must-answer issue is due this many minutes after it reaches level 3.</source>
+        <translation>Isu yang wajib dijawab jatuh tempo sebanyak ini menit setelah mencapai level 3.</translation>
+    </message>
+    <message>
+        <source>Velocity window</source>
+        <translation>Jendela kecepatan</translation>
+    </message>
+    <message>
+        <source>Velocity (messages per hour) is counted over this many hours.</source>
+        <translation>Kecepatan (pesan per jam) dihitung selama sebanyak ini jam.</translation>
+    </message>
+    <message>
+        <source>Flood: accounts</source>
+        <translation>Banjir pesan: akun</translation>
+    </message>
+    <message>
+        <source>accounts</source>
+        <translation>akun</translation>
+    </message>
+    <message>
+        <source>The same text from this many low-follower accounts is a flood, kept out of the counts.</source>
+        <translation>Teks yang sama dari sebanyak ini akun berpengikut sedikit adalah banjir pesan, tidak ikut dihitung.</translation>
+    </message>
+    <message>
+        <source>Flood: low-follower</source>
+        <translation>Banjir pesan: pengikut sedikit</translation>
+    </message>
+    <message>
+        <source>followers at most</source>
+        <translation>pengikut paling banyak</translation>
+    </message>
+    <message>
+        <source>Accounts with at most this many followers count as low-follower for floods.</source>
+        <translation>Akun dengan paling banyak sebanyak ini pengikut dihitung berpengikut sedikit untuk banjir pesan.</translation>
+    </message>
+    <message>
+        <source>Suggest KOL: followers</source>
+        <translation>Sarankan KOL: pengikut</translation>
+    </message>
+    <message>
+        <source>Authors with this many followers are suggested as key opinion leaders.</source>
+        <translation>Penulis dengan sebanyak ini pengikut disarankan sebagai tokoh kunci.</translation>
+    </message>
+    <message>
+        <source>Suggest KOL: reach</source>
+        <translation>Sarankan KOL: jangkauan</translation>
+    </message>
+    <message>
+        <source>Authors whose recent messages drew this much engagement are suggested as key opinion leaders (0: never by reach).</source>
+        <translation>Penulis yang pesan terbarunya menarik interaksi sebanyak ini disarankan sebagai tokoh kunci (0: tidak pernah karena jangkauan).</translation>
+    </message>
+    <message>
+        <source>Generic words</source>
+        <translation>Kata umum</translation>
+    </message>
+    <message>
+        <source>words, separated by commas</source>
+        <translation>kata, dipisahkan koma</translation>
+    </message>
+    <message>
+        <source>Words that never tie messages together (the institution&apos;s own names), besides the lexicon&apos;s.</source>
+        <translation>Kata yang tidak pernah mengikat pesan menjadi satu (nama-nama instansi sendiri), selain yang ada di leksikon.</translation>
+    </message>
+    <message>
+        <source>Generic hashtags</source>
+        <translation>Tagar umum</translation>
+    </message>
+    <message>
+        <source>hashtags, separated by commas</source>
+        <translation>tagar, dipisahkan koma</translation>
+    </message>
+    <message>
+        <source>Hashtags that never tie messages together (the institution&apos;s own campaigns), besides the lexicon&apos;s.</source>
+        <translation>Tagar yang tidak pernah mengikat pesan menjadi satu (kampanye instansi sendiri), selain yang ada di leksikon.</translation>
+    </message>
+    <message>
+        <source>a whole number</source>
+        <translation>bilangan bulat</translation>
+    </message>
+    <message>
+        <source>a number</source>
+        <translation>angka</translation>
+    </message>
+    <message>
+        <source>“%1” must be %2, not “%3”.</source>
+        <translation>“%1” harus %2, bukan “%3”.</translation>
+    </message>
+    <message>
+        <source>0 or more (0 turns it off)</source>
+        <translation>0 atau lebih (0 mematikannya)</translation>
+    </message>
+    <message>
+        <source>above zero</source>
+        <translation>di atas nol</translation>
+    </message>
+    <message>
+        <source>“%1” must be %2.</source>
+        <translation>“%1” harus %2.</translation>
+    </message>
+    <message>
+        <source>When messages become an issue, and when an issue reaches level 3 (public interest). Saved thresholds apply to every desk using this cache; open issues are re-assessed at once.</source>
+        <translation>Kapan pesan menjadi isu, dan kapan isu mencapai level 3 (kepentingan publik). Ambang yang disimpan berlaku untuk setiap meja yang memakai cache ini; isu terbuka langsung dinilai ulang.</translation>
+    </message>
+    <message>
+        <source>Only a supervisor or an administrator can change these thresholds; you can read them.</source>
+        <translation>Hanya supervisor atau administrator yang dapat mengubah ambang ini; Anda dapat membacanya.</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>Simpan</translation>
+    </message>
+    <message>
+        <source>Fill in the defaults</source>
+        <translation>Isi dengan nilai bawaan</translation>
+    </message>
+    <message>
+        <source>Key opinion leaders…</source>
+        <translation>Tokoh kunci (KOL)…</translation>
+    </message>
+    <message>
+        <source>The defaults are filled in; Save keeps them.</source>
+        <translation>Nilai bawaan sudah diisi; Simpan untuk menyimpannya.</translation>
+    </message>
+    <message>
+        <source>Nothing changed.</source>
+        <translation>Tidak ada yang berubah.</translation>
+    </message>
+    <message>
+        <source>Saving and re-assessing the open issues…</source>
+        <translation>Menyimpan dan menilai ulang isu terbuka…</translation>
+    </message>
+    <message>
+        <source>Saved. The open issues were re-assessed with the new thresholds.</source>
+        <translation>Tersimpan. Isu terbuka telah dinilai ulang dengan ambang baru.</translation>
+    </message>
+</context>
+<context>
     <name>SettingsDialog</name>
     <message>
         <source>Contact center agent</source>
@@ -1754,6 +2298,10 @@
     <message>
         <source>Shortcuts</source>
         <translation>Pintasan</translation>
+    </message>
+    <message>
+        <source>Issue radar</source>
+        <translation>Radar isu</translation>
     </message>
 </context>
 <context>
@@ -1902,6 +2450,14 @@
     <message>
         <source>Issues</source>
         <translation>Isu</translation>
+    </message>
+    <message>
+        <source>Mentions</source>
+        <translation>Sebutan</translation>
+    </message>
+    <message>
+        <source>Saved searches</source>
+        <translation>Pencarian tersimpan</translation>
     </message>
     <message>
         <source>Teams</source>
@@ -2512,6 +3068,25 @@
     </message>
 </context>
 <context>
+    <name>TicketDialog</name>
+    <message>
+        <source>Create ticket</source>
+        <translation>Buat tiket</translation>
+    </message>
+    <message>
+        <source>Helpdesk account:</source>
+        <translation>Akun helpdesk:</translation>
+    </message>
+    <message>
+        <source>Subject:</source>
+        <translation>Subjek:</translation>
+    </message>
+    <message>
+        <source>Text:</source>
+        <translation>Teks:</translation>
+    </message>
+</context>
+<context>
     <name>Tray</name>
     <message>
         <source>OmniInbox</source>
@@ -2548,6 +3123,14 @@
     <message>
         <source>%1 new notifications</source>
         <translation>%1 notifikasi baru</translation>
+    </message>
+    <message>
+        <source>%1 mentioned you in a note</source>
+        <translation>%1 menyebut Anda dalam sebuah catatan</translation>
+    </message>
+    <message>
+        <source>Someone</source>
+        <translation>Seseorang</translation>
     </message>
     <message>
         <source>Assigned to you: %1</source>
