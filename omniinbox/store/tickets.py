@@ -27,6 +27,9 @@ from omniinbox.store.ingest import ingest_page
 Conn = sqlite3.Connection | Cache
 
 HELPDESKS = (Channel.ZENDESK, Channel.FRESHDESK, Channel.ZAMMAD)
+# How the ticket's text names the channel the complaint came from (the helpdesk's language is
+# the institution's, not the desk's: names of platforms are the same in both)
+CHANNEL_NAMES = {"x": "X", "youtube": "YouTube", "whatsapp": "WhatsApp"}
 MAX_SUBJECT = 250
 
 
@@ -240,9 +243,15 @@ def draft_for(conn: Conn, item_id: int) -> TicketDraft | None:
     first_line = " ".join(str(text or "").split())
     subject = subject or (first_line[:77] + "…" if len(first_line) > 78 else first_line)
     who = " ".join(x for x in (str(name or ""), f"({shown_handle})" if shown_handle else "") if x)
+    channel_name = CHANNEL_NAMES.get(str(channel), str(channel).capitalize())
     body = "\n".join(
         x
-        for x in (str(text or "").strip(), "", f"— {who} on {channel}" if who else f"— on {channel}", link or "")
+        for x in (
+            str(text or "").strip(),
+            "",
+            f"— {who} on {channel_name}" if who else f"— on {channel_name}",
+            link or "",
+        )
         if x is not None
     ).strip()
     return TicketDraft(item_id, int(cid), str(channel), subject, body, Requester(str(name or ""), email, handle))

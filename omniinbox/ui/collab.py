@@ -25,9 +25,11 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QInputDialog,
+    QLabel,
     QLineEdit,
     QMenu,
     QPlainTextEdit,
+    QStyle,
     QWidget,
 )
 
@@ -118,8 +120,10 @@ class TicketDialog(QDialog):
         self.setWindowTitle(self.tr("Create ticket"))
         self.account = QComboBox(self)
         for account_id, channel, name in accounts:
-            self.account.addItem(f"{name} ({fmt.channel_name(channel)})", account_id)
+            shown = fmt.channel_name(channel)
+            self.account.addItem(name if shown.lower() in name.lower() else f"{name} ({shown})", account_id)
         self.subject = QLineEdit(draft.subject, self)
+        self.subject.setCursorPosition(0)
         self.text = QPlainTextEdit(self)
         self.text.setPlainText(draft.body)  # plain text: the complaint is untrusted
         self.text.setMinimumSize(480, 180)
@@ -131,6 +135,16 @@ class TicketDialog(QDialog):
         form.addRow(self.tr("Helpdesk account:"), self.account)
         form.addRow(self.tr("Subject:"), self.subject)
         form.addRow(self.tr("Text:"), self.text)
+        hint = QLabel(
+            self.tr(
+                "The ticket is created on the helpdesk when the outbox sends it; this conversation goes to the"
+                " contact center, and a note on each names the other."
+            ),
+            self,
+        )
+        hint.setWordWrap(True)
+        hint.setTextFormat(Qt.TextFormat.PlainText)
+        form.addRow(hint)
         form.addRow(buttons)
 
 
@@ -146,7 +160,8 @@ class Collab(QObject):
         save = QShortcut(QKeySequence("Ctrl+S"), window.search_field)
         save.setContext(Qt.ShortcutContext.WidgetShortcut)
         save.activated.connect(self.ask_save)
-        self.save_action = QAction(self.tr("Save search…"), window)
+        icon = window.style().standardIcon(QStyle.StandardPixmap.SP_DialogSaveButton)
+        self.save_action = QAction(icon, self.tr("Save search…"), window)
         self.save_action.setObjectName("save-search")
         self.save_action.setToolTip(self.tr("Save this search and its queue under a name (Ctrl+S in the search field)"))
         self.save_action.triggered.connect(self.ask_save)

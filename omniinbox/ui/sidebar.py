@@ -220,13 +220,17 @@ class Sidebar(QTreeView):
 
     def set_saved_searches(self, searches: list[tuple[int, str]]) -> None:
         """The "Saved searches" section: (id, name) pairs."""
-        section = self.nav._saved
+        entry, section = self.current_entry(), self.nav._saved
+        blocked = self.selectionModel().blockSignals(True)
         for row in range(section.rowCount()):
             self.nav._items.pop(section.child(row).data(self.nav.EntryRole).key, None)
         section.removeRows(0, section.rowCount())
         for search_id, name in searches:
             self.nav._entry(section, NavEntry(f"saved:{search_id}", name))
         self.expandAll()
+        if entry is not None:
+            self.select(entry.key)
+        self.selectionModel().blockSignals(blocked)
 
     def refresh_accounts(self) -> None:
         def loaded(accounts: list[Account]) -> None:
