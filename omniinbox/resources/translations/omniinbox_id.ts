@@ -3085,6 +3085,10 @@
         <source>Text:</source>
         <translation>Teks:</translation>
     </message>
+    <message>
+        <source>The ticket is created on the helpdesk when the outbox sends it; this conversation goes to the contact center, and a note on each names the other.</source>
+        <translation>Tiket dibuat di helpdesk saat kotak keluar mengirimnya; percakapan ini dialihkan ke contact center, dan catatan di masing-masing menyebut yang lain.</translation>
+    </message>
 </context>
 <context>
     <name>Tray</name>
