@@ -423,6 +423,8 @@ def create_ticket(cache: Cache, user: User, item_id: int, account_id: int, subje
     """Turn a social item into a ticket on a helpdesk account: the ticket is queued in the
     outbox (the sender creates it once, then notes both conversations with each other), and the
     social conversation is handed off to the contact center with a note saying so."""
+    if hub_journal.team_mode(cache.conn):  # the hub's worker sends; it has no new-ticket entries yet
+        raise UseCaseRefused("creating a ticket from a social item is not available in team mode yet")
     draft = tickets.draft_for(cache, item_id)
     if draft is None:
         raise UseCaseRefused("the item no longer exists")

@@ -95,3 +95,11 @@ def test_a_social_complaint_becomes_a_ticket_once_and_both_are_linked(
     assert opening == 1
     items_after = cache.conn.execute("SELECT count(*) FROM items WHERE account_id = ?", (helpdesk.id,)).fetchone()[0]
     assert items_after == items_before
+
+
+def test_team_mode_refuses_for_now(cache: Cache) -> None:
+    user = add_user(cache, "rina", "Rina", Role.SOCIAL_OFFICER, Team.SOCIAL)
+    with cache.write("test") as tx:
+        tx.conn.execute("INSERT INTO hub_replica (key, value) VALUES ('mode', 'team')")
+    with pytest.raises(UseCaseRefused, match="team mode"):
+        create_ticket(cache, user, 1, 1, "Subject", "text")
