@@ -5,8 +5,6 @@ bad weather ridden out, and no token in logs or errors."""
 
 from __future__ import annotations
 
-import base64
-import gzip
 import json
 import logging
 from collections.abc import Iterator
@@ -15,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.cassettes import read_cassette
 
 from omniinbox.connectors.base import AuthenticationError, PermanentError
 from omniinbox.connectors.http import RateControl, parse_rate_headers
@@ -36,72 +35,6 @@ TOKEN = "x-user-token-Qm8Zt4Lp2"
 LEADER_TOKEN = "x-leader-token-Vb6Hn1Kd9"
 
 # ------------------------------------------------------------------------------- the corpus
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" "))
-
-
-def _fold(parts: list[str]) -> str:
-    text = ""
-    for n, part in enumerate(parts):
-        if n == 0:
-            text = part
-        elif part == "":
-            text += "\n"
-        else:
-            text += part if text.endswith("\n") else " " + part
-    return text
-
-
-def read_cassette(path: Path) -> list[dict[str, Any]]:
-    """The interactions of a VCR cassette as PyYAML writes it (the project has no YAML library):
-    method, uri, response status, headers (lower-case names) and body text (bytes for !!binary)."""
-    lines = path.read_text(encoding="utf-8").split("\n")
-    found: list[dict[str, Any]] = []
-    section = ""
-    header = ""
-    n = 0
-    while n < len(lines):
-        line = lines[n]
-        depth, stripped = _indent(line), line.strip()
-        n += 1
-        block = []
-        opener = stripped.endswith(":")
-        while not opener and n < len(lines) and (not lines[n].strip() or _indent(lines[n]) > depth):
-            block.append(lines[n].strip())
-            n += 1
-        while block and block[-1] == "":
-            block.pop()
-        if stripped == "- request:":
-            found.append({"headers": {}})
-            section = "request"
-            continue
-        if depth == 2 and stripped == "response:":
-            section = "response"
-            continue
-        key, _, value = stripped.partition(": ")
-        if value.startswith("!!binary"):
-            raw: Any = base64.b64decode("".join(block))
-            text_value: Any = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
-        else:
-            folded = _fold([value, *block]) if value else ""
-            if key.startswith("- "):
-                folded = _fold([key[2:] + (": " + value if value else ""), *block]) if not value else folded
-            text_value = folded[1:-1].replace("''", "'") if folded.startswith("'") else folded
-        if section == "request" and depth == 4 and key in ("method", "uri"):
-            found[-1][key] = text_value
-        elif section == "response" and depth == 6 and key == "string":
-            found[-1]["body"] = text_value
-        elif section == "response" and depth == 6 and key == "code":
-            found[-1]["status"] = int(text_value)
-        elif section == "response" and depth == 6 and stripped.endswith(":") and not stripped.startswith("- "):
-            header = stripped[:-1].lower()
-        elif section == "response" and depth == 6 and stripped.startswith("- "):
-            item = _fold([stripped[2:], *block])
-            item = item[1:-1].replace("''", "'") if item.startswith("'") else item
-            found[-1]["headers"].setdefault(header, []).append(item)
-    return found
 
 
 def _cassettes(corpus: Path) -> dict[str, list[dict[str, Any]]]:
