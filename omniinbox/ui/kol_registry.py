@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
@@ -183,6 +182,7 @@ SETTING_TEXTS: dict[str, tuple[str, str, str]] = {
         ),
     ),
 }
+LABEL_WIDTH = 210  # the settings' names, in one column
 ZERO_MEANS_OFF = frozenset({"kol_followers_auto", "public_engagement", "kol_suggest_reach"})
 
 KIND_NAMES = {
@@ -313,29 +313,40 @@ class RadarSettingsPage(QWidget):
         self.note.setVisible(not self.editable)
 
         form_widget = QWidget(self)
-        form = QFormLayout(form_widget)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        column = QVBoxLayout(form_widget)
+        column.setSpacing(2)
         for f in fields(triage_settings.TriageSettings):
             label, unit, meaning = SETTING_TEXTS[f.name]
+            wide = isinstance(f.default, tuple)
             field = QLineEdit(form_widget)
             field.setObjectName(f"radar-{f.name}")
             field.setReadOnly(not self.editable)
             field.setToolTip(tr(meaning))
             field.setPlaceholderText(format_value(f.default))
-            unit_label = QLabel(tr(unit), form_widget)
-            row = QHBoxLayout()
-            row.addWidget(field, 1)
-            row.addWidget(unit_label)
-            box = QVBoxLayout()
-            box.setSpacing(1)
-            box.addLayout(row)
+            if not wide:
+                field.setFixedWidth(120)
+                field.setAlignment(Qt.AlignmentFlag.AlignRight)
+            name_label = QLabel(tr(label), form_widget)
+            name_label.setFixedWidth(LABEL_WIDTH)
+            name_label.setBuddy(field)
+            line = QHBoxLayout()
+            line.addWidget(name_label)
+            line.addWidget(field, 1 if wide else 0)
+            if not wide:
+                line.addWidget(QLabel(tr(unit), form_widget))
+                line.addStretch(1)
             help_label = QLabel(tr(meaning), form_widget)
             help_label.setWordWrap(True)
             help_label.setTextFormat(Qt.TextFormat.PlainText)
             help_label.setStyleSheet("color: palette(placeholder-text)")
-            box.addWidget(help_label)
-            form.addRow(tr(label), box)
+            under = QHBoxLayout()
+            under.setContentsMargins(0, 0, 0, 8)
+            under.addSpacing(LABEL_WIDTH + line.spacing())
+            under.addWidget(help_label, 1)
+            column.addLayout(line)
+            column.addLayout(under)
             self.fields[f.name] = field
+        column.addStretch(1)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setWidget(form_widget)
@@ -444,8 +455,9 @@ def _table(parent: QWidget, name: str, headers: Sequence[str]) -> QTableWidget:
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
     table.setWordWrap(False)
+    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     table.horizontalHeader().setStretchLastSection(True)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     return table
 
 
@@ -645,7 +657,6 @@ class KolRegistryDialog(QDialog):
             t.setItem(r, 3, _cell(kind_name(p.kind)))
             t.setItem(r, 4, _cell(f"{p.items:,}"))
             t.setItem(r, 5, _cell(_ms_text(p.last_seen)))
-        t.resizeColumnsToContents()
         s = self.suggestion_table
         s.setRowCount(len(self.suggestions))
         for r, g in enumerate(self.suggestions):
@@ -656,7 +667,6 @@ class KolRegistryDialog(QDialog):
             s.setItem(r, 4, _cell(self.tr("yes") if g.verified else self.tr("no")))
             s.setItem(r, 5, _cell(kind_name(g.kind)))
             s.setItem(r, 6, _cell(g.reason, tip=g.reason))
-        s.resizeColumnsToContents()
         self.tabs.setTabText(1, self.tr("Suggestions (%1)").replace("%1", str(len(self.suggestions))))
 
     def search(self, text: str) -> None:
@@ -677,7 +687,6 @@ class KolRegistryDialog(QDialog):
             t.setItem(r, 4, _cell(f"{i.items:,}"))
             t.setItem(r, 5, _cell(self.tr("yes") if i.is_kol else ""))
             t.setItem(r, 6, _cell(f"#{i.person_id}" if i.person_id is not None else ""))
-        t.resizeColumnsToContents()
         if not found and self.search_field.text().strip():
             self.message.setText(self.tr("No one found by that name or handle."))
 
