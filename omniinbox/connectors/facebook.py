@@ -60,7 +60,7 @@ from omniinbox.connectors.base import (
     TransientError,
 )
 from omniinbox.connectors.http import HttpClient, QueryTokenAuth, RateControl, parse_rate_headers
-from omniinbox.connectors.registry import ChannelSpec, Setting
+from omniinbox.connectors.registry import ChannelSpec, Setting, since_of
 from omniinbox.core import (
     Account,
     Author,
@@ -284,17 +284,6 @@ def entries_of(body: Any) -> list[Any]:
     if isinstance(body, list):
         return body
     return []
-
-
-def settings_since(account: Account) -> datetime | None:
-    value = str(account.settings.get("since", "") or "")
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise PermanentError(f"account {account.key}: 'since' must be a date like 2026-11-01, not {value!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def load_state(cursor: str | None, stream: str) -> dict[str, Any]:
@@ -832,7 +821,7 @@ def _build(account: Account, secret: str, rate: RateControl) -> FacebookConnecto
         token=secret,
         page_id=str(settings.get("page_id", "") or ""),
         version=str(settings.get("api_version", "") or DEFAULT_VERSION),
-        since=settings_since(account),
+        since=since_of(account),
         message_tag=str(settings.get("message_tag", "") or ""),
         rate=rate,
     )

@@ -45,10 +45,9 @@ from omniinbox.connectors.facebook import (
     graph_time,
     load_state,
     next_after,
-    settings_since,
 )
 from omniinbox.connectors.http import RateControl
-from omniinbox.connectors.registry import ChannelSpec, Setting
+from omniinbox.connectors.registry import ChannelSpec, Setting, since_of
 from omniinbox.core import (
     Account,
     Author,
@@ -401,7 +400,7 @@ def _build(account: Account, secret: str, rate: RateControl) -> InstagramConnect
         token=secret,
         ig_user_id=str(settings.get("ig_user_id", "") or ""),
         version=str(settings.get("api_version", "") or DEFAULT_VERSION),
-        since=settings_since(account),
+        since=since_of(account),
         rate=rate,
     )
 

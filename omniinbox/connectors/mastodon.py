@@ -47,7 +47,7 @@ from urllib.parse import parse_qs, urlsplit
 from omniinbox.connectors.base import CheckResult, Connector, ConnectorBug, ConnectorError, PermanentError
 from omniinbox.connectors.http import BearerAuth, HttpClient, RateControl
 from omniinbox.connectors.mail import html_to_text
-from omniinbox.connectors.registry import ChannelSpec, Setting, _since
+from omniinbox.connectors.registry import ChannelSpec, Setting, since_of
 from omniinbox.core import (
     Account,
     Author,
@@ -459,7 +459,7 @@ def _build(account: Account, secret: str, rate: RateControl) -> Connector:
         account.base_url,
         token=secret,
         account_id=str(settings.get("account_id", "") or ""),
-        since=_since(account),
+        since=since_of(account),
         max_characters=int(limit) if limit else DEFAULT_LIMIT,
         rate=rate,
     )

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from omniinbox.connectors.base import AuthenticationError, Connector, PermanentError
@@ -43,14 +43,17 @@ class ChannelSpec:
     parse_saved: Callable[[Any], Page] | None = None  # saved API answers, for `omniinbox import`
 
 
-def _since(account: Account) -> datetime | None:
-    value = str(account.settings.get("since", "") or "")
+def since_of(account: Account) -> datetime | None:
+    """The account's ``since`` setting (where a first sync starts), as an aware time (UTC when no
+    zone is given); ``None`` when not set. A bad value is refused naming the account."""
+    value = str(account.settings.get("since", "") or "").strip()
     if not value:
         return None
     try:
-        return datetime.fromisoformat(value)
+        parsed = datetime.fromisoformat(value)
     except ValueError:
         raise PermanentError(f"account {account.key}: 'since' must be a date like 2026-11-01, not {value!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _zendesk(account: Account, secret: str, rate: RateControl) -> Connector:
@@ -59,12 +62,12 @@ def _zendesk(account: Account, secret: str, rate: RateControl) -> Connector:
     email = str(account.settings.get("email", "") or "")
     kind = str(account.settings.get("auth", "token") or "token")
     if kind == "oauth":
-        return ZendeskConnector(account.base_url, oauth_token=secret, since=_since(account), rate=rate)
+        return ZendeskConnector(account.base_url, oauth_token=secret, since=since_of(account), rate=rate)
     if not email:
         raise AuthenticationError(
             f"account {account.key}: a Zendesk API token needs the agent's email (setting 'email')"
         )
-    return ZendeskConnector(account.base_url, email=email, token=secret, since=_since(account), rate=rate)
+    return ZendeskConnector(account.base_url, email=email, token=secret, since=since_of(account), rate=rate)
 
 
 def _zendesk_saved(body: Any) -> Page:
@@ -76,7 +79,7 @@ def _zendesk_saved(body: Any) -> Page:
 def _freshdesk(account: Account, secret: str, rate: RateControl) -> Connector:
     from omniinbox.connectors.freshdesk import FreshdeskConnector
 
-    return FreshdeskConnector(account.base_url, api_key=secret, since=_since(account), rate=rate)
+    return FreshdeskConnector(account.base_url, api_key=secret, since=since_of(account), rate=rate)
 
 
 def _freshdesk_saved(body: Any) -> Page:
@@ -88,7 +91,7 @@ def _freshdesk_saved(body: Any) -> Page:
 def _zammad(account: Account, secret: str, rate: RateControl) -> Connector:
     from omniinbox.connectors.zammad import ZammadConnector
 
-    return ZammadConnector(account.base_url, token=secret, since=_since(account), rate=rate)
+    return ZammadConnector(account.base_url, token=secret, since=since_of(account), rate=rate)
 
 
 def _zammad_saved(body: Any) -> Page:
@@ -101,7 +104,7 @@ def _chatwoot(account: Account, secret: str, rate: RateControl) -> Connector:
     from omniinbox.connectors.chatwoot import ChatwootConnector
 
     account_id = str(account.settings.get("account_id", "") or "")
-    return ChatwootConnector(account.base_url, token=secret, account_id=account_id, since=_since(account), rate=rate)
+    return ChatwootConnector(account.base_url, token=secret, account_id=account_id, since=since_of(account), rate=rate)
 
 
 def _chatwoot_saved(body: Any) -> Page:

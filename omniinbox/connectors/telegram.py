@@ -52,7 +52,7 @@ from omniinbox.connectors.base import (
     RateLimited,
 )
 from omniinbox.connectors.http import HttpClient, RateControl
-from omniinbox.connectors.registry import ChannelSpec, Setting
+from omniinbox.connectors.registry import ChannelSpec, Setting, since_of
 from omniinbox.core import (
     Account,
     Author,
@@ -519,19 +519,8 @@ def _retry_after(data: Any) -> float:
 # ---------------------------------------------------------------------------------- registry
 
 
-def _since(account: Account) -> datetime | None:
-    value = str(account.settings.get("since", "") or "").strip()
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise PermanentError(f"account {account.key}: 'since' must be a date like 2026-11-01, not {value!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def _build(account: Account, secret: str, rate: RateControl) -> TelegramConnector:
-    return TelegramConnector(account.base_url or DEFAULT_BASE, token=secret, since=_since(account), rate=rate)
+    return TelegramConnector(account.base_url or DEFAULT_BASE, token=secret, since=since_of(account), rate=rate)
 
 
 SPEC = ChannelSpec(

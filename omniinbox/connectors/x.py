@@ -47,7 +47,7 @@ from urllib.parse import quote, urlsplit
 
 from omniinbox.connectors.base import CheckResult, Connector, ConnectorBug, PermanentError
 from omniinbox.connectors.http import BearerAuth, HttpClient, RateControl
-from omniinbox.connectors.registry import ChannelSpec, Setting, _since
+from omniinbox.connectors.registry import ChannelSpec, Setting, since_of
 from omniinbox.core import (
     Account,
     Author,
@@ -599,7 +599,7 @@ def _newer(*ids: Any) -> str | None:
 
 def _build(account: Account, secret: str, rate: RateControl) -> Connector:
     user_id = str(account.settings.get("user_id", "") or "")
-    return XConnector(account.base_url or API, token=secret, user_id=user_id, since=_since(account), rate=rate)
+    return XConnector(account.base_url or API, token=secret, user_id=user_id, since=since_of(account), rate=rate)
 
 
 SPEC = ChannelSpec(

@@ -55,7 +55,7 @@ import requests
 from omniinbox.connectors.base import CheckResult, ConnectorBug, PermanentError, PermissionDenied, RateLimited
 from omniinbox.connectors.http import BearerAuth, HttpClient, RateControl
 from omniinbox.connectors.mail import html_to_text
-from omniinbox.connectors.registry import ChannelSpec, Setting
+from omniinbox.connectors.registry import ChannelSpec, Setting, since_of
 from omniinbox.core import (
     Account,
     Author,
@@ -547,21 +547,10 @@ class YouTubeConnector:
 # ---------------------------------------------------------------------------------- registry
 
 
-def _since(account: Account) -> datetime | None:
-    value = str(account.settings.get("since", "") or "").strip()
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise PermanentError(f"account {account.key}: 'since' must be a date like 2026-11-01, not {value!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def _build(account: Account, secret: str, rate: RateControl) -> YouTubeConnector:
     channel_id = str(account.settings.get("channel_id", "") or "")
     return YouTubeConnector(
-        account.base_url or DEFAULT_BASE, token=secret, channel_id=channel_id, since=_since(account), rate=rate
+        account.base_url or DEFAULT_BASE, token=secret, channel_id=channel_id, since=since_of(account), rate=rate
     )
 
 
