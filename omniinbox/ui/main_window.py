@@ -144,8 +144,8 @@ class MainWindow(QMainWindow):
         self.shortcuts = Shortcuts(self, settings)
         self._bind_shortcuts()
         self._build_menus()
-        self.sidebar.select("queue:all")
         self.collab = install_collab(self)  # saved searches, Mentions, "Create ticket…"
+        self.sidebar.select("queue:all")
         self.resize(1860, 1000)
         if settings is not None and settings.value("geometry") is not None:
             self.restoreGeometry(settings.value("geometry"))
