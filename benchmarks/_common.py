@@ -149,7 +149,9 @@ def cache_files(path: Path) -> list[Path]:
 
 
 def remove_cache_files(path: Path) -> None:
-    for p in cache_files(path):
+    """The cache, its WAL files, and the backups a migration of it left (a copy of an older base
+    is migrated when opened, and each backup is as big as the base)."""
+    for p in [*cache_files(path), *path.parent.glob(f"{path.name}.*.bak")]:
         p.unlink(missing_ok=True)
 
 
