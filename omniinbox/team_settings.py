@@ -12,8 +12,12 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from omniinbox import paths
+
+if TYPE_CHECKING:
+    from omniinbox.secrets import SecretStore
 
 FILE_NAME = "team.json"
 
@@ -74,6 +78,35 @@ def save(connection: TeamConnection, path: Path | None = None) -> Path:
         json.dump(asdict(connection), out, indent=2)
     os.replace(temporary, path)
     return path
+
+
+def try_connection(connection: TeamConnection, password: str | None) -> str:
+    """Connect as the desk's login and say who that is on which hub ("Dewi (agent) on hub schema
+    3"); raises :class:`TeamSettingsError` with the server's reason (never the password)."""
+    from omniinbox.hub.connection import connect
+    from omniinbox.hub.errors import HubError
+    from omniinbox.hub.replica import desk_dsn
+    from omniinbox.hub.schema import check_schema
+    from omniinbox.secrets import REDACTOR
+
+    check(connection)
+    try:
+        with connect(desk_dsn(connection.dsn, connection.login), application="omniinbox settings",
+                     password=password or None) as conn:  # fmt: skip
+            version = check_schema(conn)
+            row = conn.execute("SELECT name, role FROM omniinbox.users WHERE login = current_user").fetchone()
+    except HubError as exc:
+        raise TeamSettingsError(REDACTOR(str(exc))) from None
+    if row is None:
+        raise TeamSettingsError(f"{connection.login} can log in but has no user on this hub: ask an administrator")
+    return f"{row[0] or connection.login} ({row[1]}) on hub schema {version}"
+
+
+def keep_password(connection: TeamConnection, password: str, store: SecretStore) -> None:
+    """The login's hub password in the keyring, where ``omniinbox --hub`` looks for it."""
+    from omniinbox.hub.replica import secret_ref
+
+    store.set(secret_ref(connection.dsn, connection.login), password)
 
 
 def forget(path: Path | None = None) -> None:

@@ -65,6 +65,7 @@ from omniinbox.ui.format import QT_TRANSLATE_NOOP
 from omniinbox.ui.kol_registry import RadarSettingsPage, show_kol_registry
 from omniinbox.ui.shortcuts import BY_ID, SHORTCUTS, Shortcuts, describe
 from omniinbox.ui.tasks import Changes, TaskError, TaskRunner
+from omniinbox.ui.team_page import TeamHubPage
 
 THEME_KEY = "appearance/theme"  # system | light | dark
 LANGUAGE_KEY = "appearance/language"  # "" (the system's) | en | id
@@ -860,7 +861,8 @@ class ShortcutsPage(QWidget):
 
 class SettingsDialog(QDialog):
     """The settings, a page per subject. Attributes: ``pages`` (``QListWidget``), ``stack``,
-    ``accounts``, ``user_page``, ``appearance``, ``notifications``, ``shortcut_page``, ``radar_page``.
+    ``accounts``, ``user_page``, ``appearance``, ``notifications``, ``shortcut_page``, ``radar_page``,
+    ``team_page``.
 
     ``secrets``: where account secrets go (tests give an in-memory store); by default the system
     keyring, or the plain-text file once the person opted in."""
@@ -887,6 +889,7 @@ class SettingsDialog(QDialog):
         self.notifications = NotificationsPage(settings, self)
         self.shortcut_page = ShortcutsPage(shortcuts, self)
         self.radar_page = RadarSettingsPage(runner, user, self)  # the issue radar's thresholds
+        self.team_page = TeamHubPage(runner, secrets, self)  # team mode: the hub and the login at this desk
         self.radar_page.registry_requested.connect(lambda: show_kol_registry(self, runner, user))
         self.pages = QListWidget(self)
         self.pages.setObjectName("settings-pages")
@@ -899,6 +902,7 @@ class SettingsDialog(QDialog):
             (self.tr("Notifications"), self.notifications),
             (self.tr("Shortcuts"), self.shortcut_page),
             (self.tr("Issue radar"), self.radar_page),
+            (self.tr("Team hub"), self.team_page),
         ):
             self.pages.addItem(title)
             self.stack.addWidget(page)

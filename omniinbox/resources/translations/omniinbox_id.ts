@@ -2303,6 +2303,10 @@
         <source>Issue radar</source>
         <translation>Radar isu</translation>
     </message>
+    <message>
+        <source>Team hub</source>
+        <translation>Hub tim</translation>
+    </message>
 </context>
 <context>
     <name>ShortcutSheet</name>
@@ -3038,6 +3042,65 @@
     <message>
         <source>The supervisor&apos;s view is for supervisors and admins</source>
         <translation>Tampilan supervisor hanya untuk supervisor dan administrator</translation>
+    </message>
+</context>
+<context>
+    <name>TeamHubPage</name>
+    <message>
+        <source>kept in the keyring; empty: keep the stored one</source>
+        <translation>disimpan di keyring; kosongkan untuk memakai yang tersimpan</translation>
+    </message>
+    <message>
+        <source>Open the window on this hub (team mode) at the next start</source>
+        <translation>Buka jendela pada hub ini (mode tim) saat mulai berikutnya</translation>
+    </message>
+    <message>
+        <source>Try the connection</source>
+        <translation>Coba sambungan</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>Simpan</translation>
+    </message>
+    <message>
+        <source>Forget this hub</source>
+        <translation>Lupakan hub ini</translation>
+    </message>
+    <message>
+        <source>In team mode this desk keeps a copy of what you may see on the team&apos;s hub, sends your actions to it and keeps working offline. The hub&apos;s sync workers read the platforms.</source>
+        <translation>Dalam mode tim, meja kerja ini menyimpan salinan dari apa yang boleh Anda lihat di hub tim, mengirim tindakan Anda ke hub, dan tetap bekerja saat luring. Pekerja sinkronisasi hub yang membaca platform.</translation>
+    </message>
+    <message>
+        <source>Hub address</source>
+        <translation>Alamat hub</translation>
+    </message>
+    <message>
+        <source>Login</source>
+        <translation>Login</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>Kata sandi</translation>
+    </message>
+    <message>
+        <source>Trying…</source>
+        <translation>Mencoba…</translation>
+    </message>
+    <message>
+        <source>Connected as %1.</source>
+        <translation>Tersambung sebagai %1.</translation>
+    </message>
+    <message>
+        <source>Saved. The window opens in team mode at the next start.</source>
+        <translation>Tersimpan. Jendela akan terbuka dalam mode tim saat mulai berikutnya.</translation>
+    </message>
+    <message>
+        <source>Saved; team mode is off.</source>
+        <translation>Tersimpan; mode tim nonaktif.</translation>
+    </message>
+    <message>
+        <source>Forgotten: the window opens on this desk&apos;s own cache.</source>
+        <translation>Dilupakan: jendela akan terbuka pada cache meja kerja ini sendiri.</translation>
     </message>
 </context>
 <context>
