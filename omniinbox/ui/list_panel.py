@@ -12,7 +12,9 @@ Signals (both panels):
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractItemModel, QCoreApplication, QItemSelectionModel, QModelIndex, Qt, Signal
+import time
+
+from PySide6.QtCore import QAbstractItemModel, QCoreApplication, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -42,10 +44,14 @@ COLUMN_WIDTHS = {
     Column.ASSIGNEE: 120,
     Column.SLA: 96,
 }
+FAST_SCROLL_S = 0.05  # scroll moves closer together than this hold the reading of rows...
+SCROLL_PAUSE_MS = 50  # ...until the bar has stayed still this long
 
 
 class ItemListView(QTableView):
-    """The item table. Rows are one fixed height; nothing is measured per row."""
+    """The item table. Rows are one fixed height; nothing is measured per row. While its scroll
+    bar moves fast (a drag, a held key) its model holds the reading of rows
+    (:meth:`ItemListModel.hold_loads`); when the bar pauses, the rows then visible are read."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -66,6 +72,26 @@ class ItemListView(QTableView):
         horizontal = self.horizontalHeader()
         horizontal.setHighlightSections(False)
         horizontal.setStretchLastSection(False)
+        self._scrolled_at = 0.0
+        self._pause = QTimer(self)
+        self._pause.setSingleShot(True)
+        self._pause.setInterval(SCROLL_PAUSE_MS)
+        self._pause.timeout.connect(self._scroll_paused)
+        self.verticalScrollBar().valueChanged.connect(self._scrolled)
+
+    def _scrolled(self, _value: int) -> None:
+        now = time.monotonic()
+        fast = now - self._scrolled_at < FAST_SCROLL_S
+        self._scrolled_at = now
+        model = self.model()
+        if fast and isinstance(model, ItemListModel):
+            model.hold_loads(True)
+            self._pause.start()
+
+    def _scroll_paused(self) -> None:
+        model = self.model()
+        if isinstance(model, ItemListModel) and model.hold_loads(False):
+            self.viewport().update()
 
     def setModel(self, model: QAbstractItemModel | None) -> None:
         super().setModel(model)

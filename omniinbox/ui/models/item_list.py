@@ -5,7 +5,10 @@ time-ordered) in an ``array`` of 64-bit integers, a million of them in 8 MB. Ids
 page from its :class:`IdSource` as the view scrolls (``canFetchMore``/``fetchMore``). Display rows
 (:class:`omniinbox.store.views.ListRow`) are read in windows of :data:`WINDOW` ids on the task
 runner's reader pool when the view first asks for one of them, and kept in a bounded cache keyed
-by item id; until a window arrives its rows show a placeholder.
+by item id; until a window arrives its rows show a placeholder. Windows asked for while the view
+paints are read after the paint, all in one read (the reader thread building rows would compete
+with the painting for the interpreter lock); while the view scrolls fast it holds them
+(:meth:`ItemListModel.hold_loads`) and only the windows visible when it pauses are read.
 
 Changes announced by the task runner mark the cached rows stale: they keep showing while their
 windows are read again, for the rows the view actually paints. New items that match the list are
@@ -183,6 +186,14 @@ class ItemListModel(QAbstractTableModel):
         self._rows: OrderedDict[int, _Cached] = OrderedDict()
         self._row_generation = 0  # bumped when cached rows become stale
         self._loading: set[int] = set()
+        self._queued: list[int] = []  # ids asked for during a paint, read once it is done
+        self._queue_generation = 0
+        self._flush = QTimer(self)
+        self._flush.setSingleShot(True)
+        self._flush.setInterval(0)
+        self._flush.timeout.connect(self._load_queued)
+        self._held = False  # the view scrolls fast: no window is read until it pauses
+        self._missed = False
         self._refreshing_top = False
         self._resetting = False
         self._bold = QFont()
@@ -257,6 +268,14 @@ class ItemListModel(QAbstractTableModel):
     def is_fetching(self) -> bool:
         return self._fetch is not None
 
+    def hold_loads(self, held: bool) -> bool:
+        """Hold (or resume) reading windows of rows while the view scrolls fast: held rows show
+        their placeholder. Returns whether rows were asked for while held (the view repaints
+        then, and its visible rows are read)."""
+        self._held = held and not self._runner.synchronous
+        missed, self._missed = self._missed, False
+        return missed and not held
+
     # ------------------------------------------------------------------ Qt model
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
@@ -295,8 +314,11 @@ class ItemListModel(QAbstractTableModel):
         cached = self._rows.get(item_id)
         # a painted row asks for a dozen roles per cell: only the first asks for its window
         if (cached is None or cached.generation != self._row_generation) and item_id not in self._loading:
-            self._request_window(index.row())
-            cached = self._rows.get(item_id)  # a synchronous runner has answered already
+            if self._held:
+                self._missed = True
+            else:
+                self._request_window(index.row())
+                cached = self._rows.get(item_id)  # a synchronous runner has answered already
         row = cached.row if cached is not None else None
         if role == self.RowRole:
             return row
@@ -448,6 +470,21 @@ class ItemListModel(QAbstractTableModel):
         if not ids:
             return
         self._loading.update(ids)
+        if not self._runner.synchronous:
+            if self._queue_generation != self._row_generation:
+                self._queued = []
+                self._queue_generation = self._row_generation
+            self._queued.extend(ids)
+            self._flush.start()
+            return
+        self._read_rows(ids)
+
+    def _load_queued(self) -> None:
+        ids, self._queued = self._queued, []
+        if ids and self._queue_generation == self._row_generation:
+            self._read_rows(ids)
+
+    def _read_rows(self, ids: list[int]) -> None:
         generation = self._row_generation
 
         def load(conn: sqlite3.Connection) -> list[ListRow]:
@@ -481,6 +518,7 @@ class ItemListModel(QAbstractTableModel):
         if changes.touches("items", "tags", "labels", "conversations", "contacts", "accounts", "users"):
             self._row_generation += 1
             self._loading.clear()
+            self._queued = []
             if self._count():
                 self.dataChanged.emit(self.index(0, 0), self.index(self._count() - 1, len(Column) - 1))
         if changes.touches("items"):
