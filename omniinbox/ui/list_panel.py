@@ -120,9 +120,11 @@ class ListPanel(QWidget):
     current_changed = Signal(object)
     activated = Signal(object)  # item ids are 64-bit: Signal(int) would truncate them to 32
 
-    def __init__(self, runner: TaskRunner, source: IdSource | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, runner: TaskRunner, source: IdSource | None = None, parent: QWidget | None = None, *, lazy: bool = False
+    ) -> None:
         super().__init__(parent)
-        self.model = ItemListModel(runner, source, parent=self)
+        self.model = ItemListModel(runner, source, lazy=lazy, parent=self)
         self.view = ItemListView(self)
         self.view.setModel(self.model)
         self.view.selectionModel().currentRowChanged.connect(self._current_row_changed)
@@ -245,7 +247,10 @@ class TeamPanel(ListPanel):
     def __init__(self, runner: TaskRunner, team: Team, user: User, parent: QWidget | None = None) -> None:
         self._team = team
         self._user = user
-        super().__init__(runner, FilterSource(queue_filter(QueueKind.ALL, user_id=user.id, team=team)), parent)
+        # lazy: a team's tab is not the one shown at start; its list is read when it shows
+        super().__init__(
+            runner, FilterSource(queue_filter(QueueKind.ALL, user_id=user.id, team=team)), parent, lazy=True
+        )
         self.setObjectName(f"team-panel-{team.value}")
         self._filter = queue_filter(QueueKind.ALL, user_id=user.id, team=team)
         title = QLabel(fmt.team_name(team.value), self)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QModelIndex
 from ui_support import Sample, wait_idle
 
 from omniinbox.store import queries, views
@@ -71,10 +72,12 @@ def test_windows_asked_for_in_a_paint_are_read_after_it_in_one_read(
     model = ItemListModel(runner)
     with qtbot.waitSignal(model.loaded, timeout=5000):
         pass
-    for row in (5, 150, 160):  # as one paint asks: two windows
+    assert model.list_row(5) is not None and calls == [item_list.WINDOW]  # the first window came with the page
+    calls.clear()
+    for row in (150, 160, 250):  # as one paint asks: two windows
         assert model.data(model.index(row, Column.TEXT)) == "Loading…"
     assert calls == []  # nothing read while the GUI thread is still painting
-    qtbot.waitUntil(lambda: model.list_row(150) is not None and model.list_row(5) is not None, timeout=5000)
+    qtbot.waitUntil(lambda: model.list_row(150) is not None and model.list_row(250) is not None, timeout=5000)
     wait_idle(qtbot, runner)
     assert calls == [2 * item_list.WINDOW]
 
@@ -84,14 +87,23 @@ def test_no_rows_are_read_while_loads_are_held(qtbot: Any, runner: TaskRunner) -
     with qtbot.waitSignal(model.loaded, timeout=5000):
         pass
     model.hold_loads(True)
-    assert model.data(model.index(0, Column.TEXT)) == "Loading…"
+    assert model.data(model.index(250, Column.TEXT)) == "Loading…"
     qtbot.wait(50)
     wait_idle(qtbot, runner)
-    assert model.list_row(0) is None
+    assert model.list_row(250) is None
     assert model.hold_loads(False)  # rows were asked for: the view repaints
     assert not model.hold_loads(False)
-    model.data(model.index(0, Column.TEXT))
-    qtbot.waitUntil(lambda: model.list_row(0) is not None, timeout=5000)
+    model.data(model.index(250, Column.TEXT))
+    qtbot.waitUntil(lambda: model.list_row(250) is not None, timeout=5000)
+
+
+def test_a_hidden_team_list_reads_nothing_until_asked(qtbot: Any, runner: TaskRunner) -> None:
+    model = ItemListModel(runner, lazy=True)
+    qtbot.wait(20)
+    assert runner.pending == 0 and model.rowCount() == 0 and model.canFetchMore(QModelIndex())
+    with qtbot.waitSignal(model.loaded, timeout=5000):
+        model.fetchMore(QModelIndex())
+    assert model.rowCount() == item_list.ID_PAGE and model.list_row(0) is not None
 
 
 def test_a_synchronous_runner_never_holds(sync_runner: TaskRunner) -> None:

@@ -169,8 +169,11 @@ class ItemListModel(QAbstractTableModel):
         source: IdSource | None = None,
         *,
         clock: Callable[[], int] = fmt.now_ms,
+        lazy: bool = False,
         parent: QObject | None = None,
     ) -> None:
+        """``lazy``: the first page is read when a view first asks for more (a list not shown at
+        start leaves the reader pool to the one that is), not at once."""
         super().__init__(parent)
         self._runner = runner
         self._clock = clock
@@ -203,7 +206,8 @@ class ItemListModel(QAbstractTableModel):
         self._tick.timeout.connect(self._clock_moved)
         self._tick.start()
         runner.changed.connect(self.on_changes)
-        self._fetch_page()
+        if not lazy:
+            self._fetch_page()
 
     # ------------------------------------------------------------------ public
 
@@ -412,21 +416,38 @@ class ItemListModel(QAbstractTableModel):
         before = self._cursor
         source = self._source
         first = not self._pinned_read
+        row_generation = self._row_generation
 
-        def load(conn: sqlite3.Connection) -> tuple[list[int], list[int] | None]:
-            return source.page(conn, before, ID_PAGE), pinned_of(source, conn) if first else None
+        def load(conn: sqlite3.Connection) -> tuple[list[int], list[int] | None, list[ListRow] | None]:
+            ids = source.page(conn, before, ID_PAGE)
+            pinned = pinned_of(source, conn) if first else None
+            # the top of a list is shown at once: its first window of rows comes in the same read
+            top = views.list_rows(conn, [*dict.fromkeys([*(pinned or []), *ids])][:WINDOW]) if before is None else None
+            return ids, pinned, top
 
         self._fetch = self._runner.read(
             load,
-            done=lambda found: self._page_arrived(generation, *found),
+            done=lambda found: self._page_arrived(generation, *found[:2], top=found[2], row_generation=row_generation),
             failed=lambda _error: self._page_failed(generation),
             owner=self,
             label="list page",
         )
 
-    def _page_arrived(self, generation: int, ids: list[int], pinned: list[int] | None = None) -> None:
+    def _page_arrived(
+        self,
+        generation: int,
+        ids: list[int],
+        pinned: list[int] | None = None,
+        *,
+        top: list[ListRow] | None = None,
+        row_generation: int = -1,
+    ) -> None:
         if generation != self._generation:
             return
+        if top and row_generation == self._row_generation:
+            for row in top:
+                self._rows[row.id] = _Cached(row_generation, row)
+                self._rows.move_to_end(row.id)
         if pinned is not None:
             self._pinned_read = True
             pinned = [i for i in dict.fromkeys(pinned) if self.row_of(i) is None]
