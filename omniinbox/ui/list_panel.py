@@ -79,6 +79,17 @@ class ItemListView(QTableView):
         self._pause.timeout.connect(self._scroll_paused)
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
 
+    def visible_rows(self) -> range:
+        """The rows in the viewport (none while the view is hidden)."""
+        model = self.model()
+        if model is None or not self.isVisible():
+            return range(0)
+        first = self.rowAt(0)
+        if first < 0:
+            return range(0)
+        last = self.rowAt(self.viewport().height() - 1)
+        return range(first, (last if last >= 0 else model.rowCount() - 1) + 1)
+
     def _scrolled(self, _value: int) -> None:
         now = time.monotonic()
         fast = now - self._scrolled_at < FAST_SCROLL_S
@@ -95,6 +106,8 @@ class ItemListView(QTableView):
 
     def setModel(self, model: QAbstractItemModel | None) -> None:
         super().setModel(model)
+        if isinstance(model, ItemListModel):
+            model.set_visible_rows(self.visible_rows)
         header = self.horizontalHeader()
         for column, width in COLUMN_WIDTHS.items():
             header.resizeSection(column, width)

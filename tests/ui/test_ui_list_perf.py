@@ -137,3 +137,32 @@ def test_a_fast_scroll_reads_only_where_it_pauses(
     wait_idle(qtbot, runner)
     start = last - last % item_list.WINDOW
     assert asked and set(asked) <= set(model.item_ids(range(start, start + 2 * item_list.WINDOW)))
+
+
+def test_a_change_repaints_only_the_shown_rows_that_differ(qtbot: Any, runner: TaskRunner, sample: Sample) -> None:
+    from omniinbox import usecases
+    from omniinbox.core import TagValue, Team
+
+    model = ItemListModel(runner)
+    view = ItemListView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.resize(900, 400)
+    view.show()
+    qtbot.waitUntil(lambda: model.list_row(0) is not None, timeout=5000)
+    wait_idle(qtbot, runner)
+    shown = view.visible_rows()
+    assert 0 in shown and len(shown) < 30
+    changed: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda first, last, _roles=(): changed.append((first.row(), last.row())))
+    far = model.item_id(400)  # written, but not shown
+    runner.write(lambda c: usecases.tag(c, sample.social, [far], Team.SOCIAL, TagValue.PROTECT, toggle=False))
+    wait_idle(qtbot, runner)
+    wait_idle(qtbot, runner)
+    assert changed == []
+    second = model.item_id(1)
+    runner.write(lambda c: usecases.tag(c, sample.social, [second], Team.SOCIAL, TagValue.PROMOTE, toggle=False))
+    qtbot.waitUntil(lambda: bool(changed), timeout=5000)
+    wait_idle(qtbot, runner)
+    assert changed == [(1, 1)]
+    assert model.list_row(1).tags.get("social") == "promote"  # type: ignore[union-attr]

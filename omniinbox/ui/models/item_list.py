@@ -11,9 +11,12 @@ with the painting for the interpreter lock); while the view scrolls fast it hold
 (:meth:`ItemListModel.hold_loads`) and only the windows visible when it pauses are read.
 
 Changes announced by the task runner mark the cached rows stale: they keep showing while their
-windows are read again, for the rows the view actually paints. New items that match the list are
-inserted where they belong (new ones at the top); rows that stop matching stay until the list is
-reloaded, so nothing jumps away under the pointer.
+windows are read again, for the rows the view actually paints. A view that says which rows it
+shows (:meth:`ItemListModel.set_visible_rows`) has those read again at once, and is told only of
+the rows that came back different: a background sync that writes elsewhere repaints nothing.
+New items that match the list are inserted where they belong (new ones at the top, read with
+their rows); rows that stop matching stay until the list is reloaded, so nothing jumps away under
+the pointer.
 
 A source may pin items above that order (``pinned(conn)``, read with the first page): the "Needs
 answer" queue shows the conversations of must-answer issues first
@@ -196,6 +199,7 @@ class ItemListModel(QAbstractTableModel):
         self._flush.setInterval(0)
         self._flush.timeout.connect(self._load_queued)
         self._held = False  # the view scrolls fast: no window is read until it pauses
+        self._visible: Callable[[], range] | None = None
         self._missed = False
         self._refreshing_top = False
         self._resetting = False
@@ -271,6 +275,10 @@ class ItemListModel(QAbstractTableModel):
 
     def is_fetching(self) -> bool:
         return self._fetch is not None
+
+    def set_visible_rows(self, visible: Callable[[], range] | None) -> None:
+        """How to know the rows a view shows (see the module docstring)."""
+        self._visible = visible
 
     def hold_loads(self, held: bool) -> bool:
         """Hold (or resume) reading windows of rows while the view scrolls fast: held rows show
@@ -505,7 +513,7 @@ class ItemListModel(QAbstractTableModel):
         if ids and self._queue_generation == self._row_generation:
             self._read_rows(ids)
 
-    def _read_rows(self, ids: list[int]) -> None:
+    def _read_rows(self, ids: list[int], *, quiet: bool = False) -> None:
         generation = self._row_generation
 
         def load(conn: sqlite3.Connection) -> list[ListRow]:
@@ -513,21 +521,28 @@ class ItemListModel(QAbstractTableModel):
 
         self._runner.read(
             load,
-            done=lambda rows: self._rows_arrived(generation, ids, rows),
+            done=lambda rows: self._rows_arrived(generation, ids, rows, quiet=quiet),
             failed=lambda _error: self._rows_arrived(generation, ids, []),  # shown as not available
             owner=self,
             label="list rows",
         )
 
-    def _rows_arrived(self, generation: int, ids: list[int], rows: list[ListRow]) -> None:
+    def _rows_arrived(self, generation: int, ids: list[int], rows: list[ListRow], *, quiet: bool = False) -> None:
+        """Cache the rows read; ``quiet``: rows read again after a change, of which the view is
+        told only those that differ."""
         self._loading.difference_update(ids)
         found = {r.id: r for r in rows}
+        changed = []
         for item_id in ids:
-            self._rows[item_id] = _Cached(generation, found.get(item_id))
+            row = found.get(item_id)
+            old = self._rows.get(item_id)
+            if not quiet or old is None or old.row != row:
+                changed.append(item_id)
+            self._rows[item_id] = _Cached(generation, row)
             self._rows.move_to_end(item_id)
         while len(self._rows) > MAX_CACHED_ROWS:
             self._rows.popitem(last=False)
-        positions = sorted(p for p in (self.row_of(i) for i in ids) if p is not None)
+        positions = sorted(p for p in (self.row_of(i) for i in changed) if p is not None)
         if positions:
             self.dataChanged.emit(self.index(positions[0], 0), self.index(positions[-1], len(Column) - 1))
         self.rows_loaded.emit()
@@ -540,7 +555,12 @@ class ItemListModel(QAbstractTableModel):
             self._row_generation += 1
             self._loading.clear()
             self._queued = []
-            if self._count():
+            if self._visible is not None:
+                ids = self.item_ids(self._visible())  # read again now; the others when painted
+                if ids:
+                    self._loading.update(ids)
+                    self._read_rows(ids, quiet=True)
+            elif self._count():
                 self.dataChanged.emit(self.index(0, 0), self.index(self._count() - 1, len(Column) - 1))
         if changes.touches("items"):
             self._look_for_new(changes.first_seq - 1)
@@ -590,28 +610,43 @@ class ItemListModel(QAbstractTableModel):
         generation = self._generation
         top, bottom = self._ids[0], self._ids[-1]
         source = self._source
+        row_generation = self._row_generation
 
-        def look(conn: sqlite3.Connection) -> tuple[list[int] | None, list[int]]:
+        def look(conn: sqlite3.Connection) -> tuple[list[int] | None, list[int], list[ListRow]]:
             newer = source.newer(conn, top, ID_PAGE)
             if newer is None:
-                return None, []
+                return None, [], []
             late = [i for i in views.changed_item_ids(conn, after_seq, limit=MAX_MIDDLE_INSERTS * 4)
                     if bottom < i < top]  # fmt: skip
-            return newer, sorted(source.matching(conn, late), reverse=True) if late else []
+            # the new top rows come with their rows: shown once, not as placeholders first
+            rows = views.list_rows(conn, newer[:WINDOW]) if len(newer) < ID_PAGE else []
+            return newer, sorted(source.matching(conn, late), reverse=True) if late else [], rows
 
         self._refreshing_top = True
         self._runner.read(
             look,
-            done=lambda found: self._new_arrived(generation, *found),
+            done=lambda found: self._new_arrived(generation, *found[:2], rows=found[2], row_generation=row_generation),
             failed=lambda _error: setattr(self, "_refreshing_top", False),
             owner=self,
             label="list news",
         )
 
-    def _new_arrived(self, generation: int, newer: list[int] | None, late: list[int]) -> None:
+    def _new_arrived(
+        self,
+        generation: int,
+        newer: list[int] | None,
+        late: list[int],
+        *,
+        rows: Sequence[ListRow] = (),
+        row_generation: int = -1,
+    ) -> None:
         self._refreshing_top = False
         if generation != self._generation or newer is None:
             return
+        if row_generation == self._row_generation:
+            for row in rows:
+                if row.id not in self._rows:
+                    self._rows[row.id] = _Cached(row_generation, row)
         if len(newer) >= ID_PAGE:
             self.reload()  # too many to place: start again from the top
             return
