@@ -30,6 +30,11 @@ from omniinbox.usecases import current_user
 log = logging.getLogger(__name__)
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+# How long a thread holding the interpreter lock keeps it when another asks (Python's default: 5 ms).
+# The list's painting takes the lock once per cell, and with a background thread running Python
+# (a sync, the demo's sandbox) it waited up to that long each time: one busy thread made a 10 ms
+# repaint of 280 cells take ~220 ms; at 0.25 ms, ~30 ms (benchmarks/ui_perf.py, sync_latency).
+GIL_SWITCH_S = 0.00025
 ORGANIZATION = "OmniInbox"
 APPLICATION = "OmniInbox"
 
@@ -42,6 +47,7 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     # Qt 6 scales by the screen's factor; pass fractional factors through (125 %, 150 %) rather
     # than rounding them, so text is neither blurry nor too small.
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    sys.setswitchinterval(GIL_SWITCH_S)
     app = QApplication(list(argv if argv is not None else sys.argv[:1]))
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
