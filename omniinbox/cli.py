@@ -892,6 +892,11 @@ def cmd_gui(args: argparse.Namespace) -> int:
                 "this version has no desktop window yet; the headless commands work: omniinbox --help"
             ) from None
         raise CliError(f"the desktop window cannot start: {exc}") from None
+    from omniinbox.selfcheck import why_no_window
+
+    problem = why_no_window()
+    if problem is not None:
+        raise CliError(f"the window cannot open: {problem}")
     if not getattr(args, "hub", None) and not args.demo and not getattr(args, "solo", False) and not args.cache:
         saved = _saved_team_connection()
         if saved is not None:

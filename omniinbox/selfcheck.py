@@ -9,12 +9,14 @@ search, mail parsing, the demo sync, the desktop toolkit) decide the exit status
 
 from __future__ import annotations
 
+import ctypes.util
+import os
 import platform
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -153,6 +155,71 @@ def _demo_sync() -> Check:
         True,
         f"sandbox reachable on 127.0.0.1:{port}; {sum(counts.values())} items in {seconds:.2f} s ({channels})",
     )
+
+
+# What Qt's xcb platform plugin loads (besides libxcb itself); without any of them Qt aborts.
+XCB_LIBRARIES = (
+    "xcb-cursor",
+    "xkbcommon-x11",
+    "xcb-icccm",
+    "xcb-image",
+    "xcb-keysyms",
+    "xcb-render-util",
+    "xcb-shape",
+    "xcb-randr",
+    "xcb-xfixes",
+)
+
+
+def _x_display_answers(display: str) -> bool:
+    """Whether an X server answers on ``display`` (libxcb's own connect, as Qt would)."""
+    name = ctypes.util.find_library("xcb")
+    if name is None:
+        return False
+    try:
+        xcb = ctypes.CDLL(name)
+    except OSError:
+        return False
+    xcb.xcb_connect.restype = ctypes.c_void_p
+    xcb.xcb_connect.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+    xcb.xcb_connection_has_error.argtypes = [ctypes.c_void_p]
+    xcb.xcb_disconnect.argtypes = [ctypes.c_void_p]
+    connection = xcb.xcb_connect(display.encode(), None)
+    try:
+        return bool(connection) and xcb.xcb_connection_has_error(connection) == 0
+    finally:
+        if connection:
+            xcb.xcb_disconnect(connection)
+
+
+def why_no_window(environ: Mapping[str, str] | None = None) -> str | None:
+    """Why the window cannot open here, in words, before Qt is asked (Qt aborts the process when no
+    platform plugin loads); ``None`` when it should open. Linux only: elsewhere Qt brings its own."""
+    env = os.environ if environ is None else environ
+    if not sys.platform.startswith("linux"):
+        return None
+    platform = env.get("QT_QPA_PLATFORM", "")
+    if platform and not platform.startswith("xcb"):
+        return None  # offscreen, wayland...: the person chose
+    if not platform and env.get("WAYLAND_DISPLAY"):
+        return None
+    if not env.get("DISPLAY"):
+        return (
+            "there is no desktop session here (neither DISPLAY nor WAYLAND_DISPLAY is set). Run it on a"
+            " desktop, or headless: omniinbox sync --demo --once, omniinbox issues --demo; QT_QPA_PLATFORM=offscreen"
+            " opens the window without a screen"
+        )
+    missing = [f"lib{name}" for name in XCB_LIBRARIES if ctypes.util.find_library(name) is None]
+    if missing:
+        return (
+            f"Qt's window system plugin needs {', '.join(missing)}, not installed here: install them with the"
+            " distribution's packages (on Debian and Ubuntu: libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4"
+            " libxcb-image0 libxcb-keysyms1 libxcb-render-util0 libxcb-shape0 libxcb-randr0 libxcb-xfixes0;"
+            " the README lists them)"
+        )
+    if not _x_display_answers(env["DISPLAY"]):
+        return f"the X display {env['DISPLAY']!r} does not answer (no X server there, or no permission to use it)"
+    return None
 
 
 CHECKS: tuple[Callable[[], Check], ...] = (_cache_and_search, _demo_sync, _qt, _keyring)

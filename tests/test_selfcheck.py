@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import keyring
 import keyring.backend
@@ -53,3 +54,37 @@ def test_our_keyrings_are_never_chosen_by_keyring_itself(monkeypatch: pytest.Mon
     monkeypatch.setattr(keyring, "get_keyring", lambda: keyring.backends.fail.Keyring())
     with pytest.raises(SecretsUnavailable, match="--allow-plaintext-secrets"):
         SecretStore.system()
+
+
+def test_why_no_window_names_the_reason_before_qt_would_abort(monkeypatch: pytest.MonkeyPatch) -> None:
+    from omniinbox import selfcheck
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the pre-check is for Linux desktops")
+    assert selfcheck.why_no_window({"QT_QPA_PLATFORM": "offscreen"}) is None
+    assert selfcheck.why_no_window({"WAYLAND_DISPLAY": "wayland-0"}) is None
+    assert "no desktop session" in (selfcheck.why_no_window({}) or "")
+    monkeypatch.setattr(
+        selfcheck.ctypes.util, "find_library", lambda name: None if name == "xcb-icccm" else f"lib{name}.so"
+    )
+    assert "libxcb-icccm" in (selfcheck.why_no_window({"DISPLAY": ":0"}) or "")
+    monkeypatch.setattr(selfcheck, "_x_display_answers", lambda display: False)
+    monkeypatch.setattr(selfcheck.ctypes.util, "find_library", lambda name: f"lib{name}.so")
+    assert "does not answer" in (selfcheck.why_no_window({"DISPLAY": ":987"}) or "")
+
+
+def test_the_window_without_a_desktop_says_so_and_starts_nothing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from omniinbox import cli
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the pre-check is for Linux desktops")
+    for name in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    started: list[object] = []
+    monkeypatch.setattr("omniinbox.demo.start_demo", lambda *a, **k: started.append(a))
+    assert cli.main(["--demo", "--cache", str(tmp_path / "d.sqlite")]) == 1
+    err = capsys.readouterr().err
+    assert "the window cannot open: there is no desktop session" in err and "sync --demo --once" in err
+    assert started == []
