@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import secrets
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from omniinbox.sandbox.scenario import SandboxAccount as ScenarioAccount
 from omniinbox.sandbox.server import Platform
 
 
@@ -53,6 +54,31 @@ class SandboxAccount:
 
     def add_command(self) -> str:
         return f"omniinbox {shlex.join(self.add_args())} <<< {shlex.quote(self.secret)}"
+
+
+def scenario_accounts(
+    channel: str,
+    accounts: Sequence[ScenarioAccount],
+    url: str,
+    *,
+    token: Callable[[str], str],
+    settings: Callable[[str], dict[str, str]],
+    name_suffix: str = " (sandbox)",
+) -> list[SandboxAccount]:
+    """One sandbox account per scenario account of a platform (``token`` and ``settings`` by the
+    scenario account's id); a leader's personal account is marked."""
+    return [
+        SandboxAccount(
+            channel,
+            f"{channel}:{a.handle.lstrip('@')}",
+            f"{a.name}{name_suffix}",
+            url,
+            token(a.id),
+            settings(a.id),
+            leader=a.owner == "leader",
+        )
+        for a in accounts
+    ]
 
 
 @dataclass(slots=True)

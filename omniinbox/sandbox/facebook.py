@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from omniinbox.sandbox.emulation import Emulation, SandboxAccount, new_token
+from omniinbox.sandbox.emulation import Emulation, new_token, scenario_accounts
 from omniinbox.sandbox.player import Released, ScenarioPlayer
 from omniinbox.sandbox.scenario import SandboxAccount as ScenarioAccount
 from omniinbox.sandbox.server import HttpError, Platform, Request, Response
@@ -741,22 +741,16 @@ _PAGE_BASE = 104_000_000_000_000
 
 def emulate(player: ScenarioPlayer) -> Emulation:
     """The platform and, given its base URL, one sandbox account per scenario page."""
-    scenario_accounts = player.accounts("facebook")
-    pages = {a.id: (str(_PAGE_BASE + n * 7919), new_token()) for n, a in enumerate(scenario_accounts)}
+    scenario_accounts_ = player.accounts("facebook")
+    pages = {a.id: (str(_PAGE_BASE + n * 7919), new_token()) for n, a in enumerate(scenario_accounts_)}
     platform = FacebookPlatform(player, pages)
-
-    def accounts(url: str) -> list[SandboxAccount]:
-        return [
-            SandboxAccount(
-                "facebook",
-                f"facebook:{a.handle}",
-                f"{a.name} (sandbox)",
-                url,
-                pages[a.id][1],
-                {"page_id": pages[a.id][0], "since": "2000-01-01"},
-                leader=a.owner == "leader",
-            )
-            for a in scenario_accounts
-        ]
-
-    return Emulation(platform, accounts)
+    return Emulation(
+        platform,
+        lambda url: scenario_accounts(
+            "facebook",
+            scenario_accounts_,
+            url,
+            token=lambda a: pages[a][1],
+            settings=lambda a: {"page_id": pages[a][0], "since": "2000-01-01"},
+        ),
+    )

@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from omniinbox.sandbox.emulation import Emulation, SandboxAccount, new_token
+from omniinbox.sandbox.emulation import Emulation, new_token, scenario_accounts
 from omniinbox.sandbox.facebook import (
     GraphObject,
     GraphPlatform,
@@ -328,22 +328,16 @@ class InstagramPlatform(GraphPlatform):
 
 def emulate(player: ScenarioPlayer) -> Emulation:
     """The platform and, given its base URL, one sandbox account per scenario Instagram account."""
-    scenario_accounts = player.accounts("instagram")
-    users = {a.id: (str(_USER_BASE + 1 + n * 97), new_token()) for n, a in enumerate(scenario_accounts)}
+    scenario_accounts_ = player.accounts("instagram")
+    users = {a.id: (str(_USER_BASE + 1 + n * 97), new_token()) for n, a in enumerate(scenario_accounts_)}
     platform = InstagramPlatform(player, users)
-
-    def accounts(url: str) -> list[SandboxAccount]:
-        return [
-            SandboxAccount(
-                "instagram",
-                f"instagram:{a.handle.lstrip('@')}",
-                f"{a.name} (sandbox)",
-                url,
-                users[a.id][1],
-                {"ig_user_id": users[a.id][0], "since": "2000-01-01"},
-                leader=a.owner == "leader",
-            )
-            for a in scenario_accounts
-        ]
-
-    return Emulation(platform, accounts)
+    return Emulation(
+        platform,
+        lambda url: scenario_accounts(
+            "instagram",
+            scenario_accounts_,
+            url,
+            token=lambda a: users[a][1],
+            settings=lambda a: {"ig_user_id": users[a][0], "since": "2000-01-01"},
+        ),
+    )

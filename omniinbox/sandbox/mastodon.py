@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from omniinbox.sandbox.emulation import Emulation, SandboxAccount, new_token
+from omniinbox.sandbox.emulation import Emulation, new_token, scenario_accounts
 from omniinbox.sandbox.player import Released, ScenarioPlayer
 from omniinbox.sandbox.scenario import Event, Person
 from omniinbox.sandbox.server import HttpError, Platform, Request, Response
@@ -417,19 +417,13 @@ def emulate(player: ScenarioPlayer) -> Emulation:
     tokens = {new_token(): a.id for a in accounts}
     platform = MastodonPlatform(player, tokens)
     by_account = {a: t for t, a in tokens.items()}
-
-    def made(url: str) -> list[SandboxAccount]:
-        return [
-            SandboxAccount(
-                "mastodon",
-                f"mastodon:{a.handle.lstrip('@')}",
-                f"{a.name} (sandbox)",
-                url,
-                by_account[a.id],
-                {"account_id": platform.account_numeric_id(a.id)},
-                leader=a.owner == "leader",
-            )
-            for a in accounts
-        ]
-
-    return Emulation(platform, made)
+    return Emulation(
+        platform,
+        lambda url: scenario_accounts(
+            "mastodon",
+            accounts,
+            url,
+            token=by_account.__getitem__,
+            settings=lambda a: {"account_id": platform.account_numeric_id(a)},
+        ),
+    )

@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from omniinbox.sandbox.emulation import Emulation, SandboxAccount, new_token
+from omniinbox.sandbox.emulation import Emulation, new_token, scenario_accounts
 from omniinbox.sandbox.player import Released, ScenarioPlayer
 from omniinbox.sandbox.scenario import Person
 from omniinbox.sandbox.scenario import SandboxAccount as ScenarioAccount
@@ -376,19 +376,14 @@ def emulate(player: ScenarioPlayer) -> Emulation:
     accounts = player.accounts(PLATFORM)
     tokens = {f"{bot_id_for(a.id)}:AA{new_token()}": a.id for a in accounts}
     by_account = {account_id: token for token, account_id in tokens.items()}
-
-    def connect(url: str) -> list[SandboxAccount]:
-        return [
-            SandboxAccount(
-                PLATFORM,
-                f"{PLATFORM}:{a.handle.lstrip('@')}",
-                a.name,
-                url,
-                by_account[a.id],
-                {"since": "2000-01-01"},
-                leader=a.owner == "leader",
-            )
-            for a in accounts
-        ]
-
-    return Emulation(TelegramPlatform(player, tokens=tokens), connect)
+    return Emulation(
+        TelegramPlatform(player, tokens=tokens),
+        lambda url: scenario_accounts(
+            PLATFORM,
+            accounts,
+            url,
+            token=by_account.__getitem__,
+            settings=lambda _a: {"since": "2000-01-01"},
+            name_suffix="",
+        ),
+    )

@@ -31,7 +31,7 @@ import zlib
 from datetime import UTC, datetime
 from typing import Any
 
-from omniinbox.sandbox.emulation import Emulation, SandboxAccount, new_token
+from omniinbox.sandbox.emulation import Emulation, new_token, scenario_accounts
 from omniinbox.sandbox.player import Released, ScenarioPlayer
 from omniinbox.sandbox.scenario import Event
 from omniinbox.sandbox.server import HttpError, Platform, Request, Response
@@ -473,19 +473,13 @@ def emulate(player: ScenarioPlayer) -> Emulation:
     tokens = {new_token(): a.id for a in accounts}
     platform = XPlatform(player, tokens)
     by_account = {a: t for t, a in tokens.items()}
-
-    def made(url: str) -> list[SandboxAccount]:
-        return [
-            SandboxAccount(
-                "x",
-                f"x:{a.handle.lstrip('@')}",
-                f"{a.name} (sandbox)",
-                url,
-                by_account[a.id],
-                {"user_id": platform.account_user_id(a.id)},
-                leader=a.owner == "leader",
-            )
-            for a in accounts
-        ]
-
-    return Emulation(platform, made)
+    return Emulation(
+        platform,
+        lambda url: scenario_accounts(
+            "x",
+            accounts,
+            url,
+            token=by_account.__getitem__,
+            settings=lambda a: {"user_id": platform.account_user_id(a)},
+        ),
+    )

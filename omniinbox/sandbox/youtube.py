@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from omniinbox.sandbox.emulation import Emulation, SandboxAccount, new_token
+from omniinbox.sandbox.emulation import Emulation, new_token, scenario_accounts
 from omniinbox.sandbox.player import Released, ScenarioPlayer
 from omniinbox.sandbox.scenario import Person
 from omniinbox.sandbox.server import HttpError, Platform, Request, Response
@@ -510,19 +510,14 @@ def emulate(player: ScenarioPlayer) -> Emulation:
     accounts = player.accounts(PLATFORM)
     tokens = {new_token(): a.id for a in accounts}
     by_account = {account_id: token for token, account_id in tokens.items()}
-
-    def connect(url: str) -> list[SandboxAccount]:
-        return [
-            SandboxAccount(
-                PLATFORM,
-                f"{PLATFORM}:{a.handle.lstrip('@')}",
-                a.name,
-                url,
-                by_account[a.id],
-                {"channel_id": channel_id_for(a.id), "since": "2000-01-01"},
-                leader=a.owner == "leader",
-            )
-            for a in accounts
-        ]
-
-    return Emulation(YouTubePlatform(player, tokens=tokens), connect)
+    return Emulation(
+        YouTubePlatform(player, tokens=tokens),
+        lambda url: scenario_accounts(
+            PLATFORM,
+            accounts,
+            url,
+            token=by_account.__getitem__,
+            settings=lambda a: {"channel_id": channel_id_for(a), "since": "2000-01-01"},
+            name_suffix="",
+        ),
+    )
