@@ -13,12 +13,11 @@ Credentials: the ``api_access_token`` header.
 
 from __future__ import annotations
 
-import threading
 import zlib
 from typing import Any
 
 from omniinbox.sandbox.emulation import Emulation, SandboxAccount, new_token
-from omniinbox.sandbox.player import Released, ScenarioPlayer, threads
+from omniinbox.sandbox.player import PerRelease, Released, ScenarioPlayer
 from omniinbox.sandbox.server import HttpError, Platform, Request, Response
 
 _CONVERSATION_BASE = 40
@@ -33,9 +32,7 @@ class ChatwootPlatform(Platform):
         self.player = player
         self.token = token
         self.account_id = account_id
-        self._model_lock = threading.Lock()
-        self._model_key: object = None
-        self._model_cache: tuple[dict[int, list[Released]], list[dict[str, Any]]] = ({}, [])
+        self._model = PerRelease(player, "chatwoot", self._build)
         prefix = rf"/api/v1/accounts/{account_id}/conversations"
         self.route("GET", r"/api/v1/profile", self.profile)
         self.route("GET", prefix, self.conversations)
@@ -48,22 +45,15 @@ class ChatwootPlatform(Platform):
     def unauthorized(self) -> Response:
         return Response(401, {"errors": ["You need to sign in or sign up before continuing."]})
 
-    def _model(self) -> tuple[dict[int, list[Released]], list[dict[str, Any]]]:
-        """Conversations by id and their list rows, newest activity first: built once per release
-        of the player, not per request (at scale a rebuild per page made a full sync quadratic)."""
-        grouped = threads(self.player, "chatwoot")  # the same object while nothing new is out
-        with self._model_lock:
-            if self._model_key is grouped:
-                return self._model_cache
+    def _build(self, grouped: dict[str, list[Released]]) -> tuple[dict[int, list[Released]], list[dict[str, Any]]]:
+        """Conversations by id and their list rows, newest activity first (once per release)."""
         conversations = {_CONVERSATION_BASE + (self.player.seq_of(t) or ev[0].seq): ev for t, ev in grouped.items()}
         rows = [self._row(cid, events) for cid, events in conversations.items()]
         rows.sort(key=lambda c: (c["last_activity_at"], c["id"]), reverse=True)
-        with self._model_lock:
-            self._model_key, self._model_cache = grouped, (conversations, rows)
         return conversations, rows
 
     def _conversations(self) -> dict[int, list[Released]]:
-        return self._model()[0]
+        return self._model.get()[0]
 
     def _row(self, cid: int, events: list[Released]) -> dict[str, Any]:
         last = events[-1]
@@ -121,7 +111,7 @@ class ChatwootPlatform(Platform):
         )
 
     def conversations(self, request: Request) -> Response:
-        rows = self._model()[1]
+        rows = self._model.get()[1]
         number = int(request.arg("page", "1") or 1)
         chunk = rows[(number - 1) * 25 : number * 25]
         meta = {"mine_count": 0, "unassigned_count": len(rows), "all_count": len(rows)}
