@@ -20,11 +20,14 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+import sqlite_utils
+
 from omniinbox.core import Account, Channel, Item, Page
 from omniinbox.sandbox.synthetic import generate_items
 from omniinbox.store.accounts import ensure_account
 from omniinbox.store.cache import Cache
 from omniinbox.store.ingest import ingest_page
+from omniinbox.store.migrations import MIGRATIONS
 
 BENCH_DIR = Path(__file__).resolve().parent
 OUT_DIR = BENCH_DIR / "out"
@@ -121,7 +124,8 @@ def ensure_base_cache(path: Path, n: int) -> dict[str, Any]:
     into a temporary file renamed into place when complete (an interrupted build leaves nothing).
     """
     if path.exists():
-        return {"path": str(path), "items": n, "built": False}
+        migrated = _migrate_base(path)
+        return {"path": str(path), "items": n, "built": False, **({"migrated": migrated} if migrated else {})}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".building")
     remove_cache_files(tmp)
@@ -142,6 +146,23 @@ def ensure_base_cache(path: Path, n: int) -> dict[str, Any]:
     tmp.rename(path)
     log(f"base cache built in {seconds:.1f} s")
     return {"path": str(path), "items": n, "built": True, "build_seconds": round(seconds, 2)}
+
+
+def _migrate_base(path: Path) -> list[str]:
+    """Apply migrations the base cache lacks (made by an older version), once, rather than
+    on every copy of it; the backup taken before migrating is removed (the base can be rebuilt)."""
+    db = sqlite_utils.Database(sqlite3.connect(path))
+    try:
+        pending = [m.name for m in MIGRATIONS.pending(db)]
+    finally:
+        db.close()
+    if pending:
+        log(f"migrating the base cache ({', '.join(pending)}) ...")
+        with Cache.open(path) as cache:
+            checkpoint(cache.conn)
+        for backup in path.parent.glob(f"{path.name}.*.bak"):
+            backup.unlink()
+    return pending
 
 
 def cache_files(path: Path) -> list[Path]:

@@ -188,11 +188,20 @@ def measure_placement(args: argparse.Namespace, placement: str) -> tuple[dict[st
     """``--repeat`` runs, each on a fresh copy of the base; the figures are the medians."""
     log(f"[{placement}] generating {args.items:,} items ...")
     page_list = make_pages(args.items, args.base_items, placement)
+    # The pages are all in memory only because they are generated before timing; an import
+    # holds one or two at a time. Frozen, they are left out of the collector's full passes,
+    # which would otherwise scan these 100,000 items again and again during the import and
+    # bill it for them (measured: a quarter of the time).
+    gc.collect()
+    gc.freeze()
     runs: list[dict[str, Any]] = []
     raw_rows: list[tuple[Any, ...]] = []
-    for run in range(1, args.repeat + 1):
-        result, raw_rows = one_run(args, placement, page_list, run, profile=args.profile and run == 1)
-        runs.append(result)
+    try:
+        for run in range(1, args.repeat + 1):
+            result, raw_rows = one_run(args, placement, page_list, run, profile=args.profile and run == 1)
+            runs.append(result)
+    finally:
+        gc.unfreeze()
     return {
         "items": args.items,
         "items_per_s": round(statistics.median(r["items_per_s"] for r in runs)),
