@@ -148,7 +148,7 @@ def test_colliding_time_ordered_ids_take_the_slow_path(cache: Cache, monkeypatch
     """Two new items whose ids collide (same millisecond, same hash bits) are both kept."""
     import omniinbox.store.ingest as ingest
 
-    monkeypatch.setattr(ingest, "item_id_for", lambda created, account, ext: created << ingest.ID_HASH_BITS)
+    monkeypatch.setattr(ingest, "item_ids_for", lambda account, keys: [ms << ingest.ID_HASH_BITS for ms, _ext in keys])
     account = ensure_account(cache, "x:inst", Channel.X, "Institution")
     same_time = [dataclasses.replace(_item(n), created_at=T0) for n in range(5)]
     assert ingest_page(cache, account, "s", Page(items=same_time)).items_written == 5

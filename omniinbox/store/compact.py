@@ -221,15 +221,8 @@ class PayloadCodec:
             raise PayloadError(f"damaged payload: {exc}") from None
 
 
-_MIN_PREFIX = 12  # shorter prefixes ("https://a/") are not worth a row
-
-
-def split_url(url: str) -> tuple[str, str]:
-    """``(prefix, tail)`` at the last ``/``; ``("", url)`` when there is no worthwhile prefix."""
-    cut = url.rfind("/") + 1
-    if cut < _MIN_PREFIX:
-        return "", url
-    return url[:cut], url[cut:]
+MIN_PREFIX = 12  # a permalink is stored as the id of its prefix up to the last "/" and the rest;
+# shorter prefixes ("https://a/") are not worth a row
 
 
 class UrlPrefixes:

@@ -26,7 +26,7 @@ from omniinbox.core import (
     to_millis,
 )
 from omniinbox.store.cache import Cache, WriteTx
-from omniinbox.store.compact import PayloadCodec, PayloadError, split_url
+from omniinbox.store.compact import MIN_PREFIX, PayloadCodec, PayloadError
 
 # Item ids are time-ordered: the creation time in milliseconds, shifted left by ID_HASH_BITS,
 # plus bits of a hash of (account, external id). "ORDER BY id DESC" is then "newest first"
@@ -42,9 +42,17 @@ _CHUNK = 500  # bound parameters per IN (...) lookup
 
 
 def item_id_for(created_ms: int, account_id: int, external_id: str) -> int:
-    created_ms = min(max(created_ms, 0), _MAX_MILLIS)
-    low = zlib.crc32(f"{account_id}\x1f{external_id}".encode()) & _ID_HASH_MASK
-    return (created_ms << ID_HASH_BITS) | low
+    return item_ids_for(account_id, [(created_ms, external_id)])[0]
+
+
+def item_ids_for(account_id: int, keys: Iterable[tuple[int, str]]) -> list[int]:
+    """The ids of many items of one account, from ``(created_ms, external_id)`` pairs."""
+    crc32, head = zlib.crc32, f"{account_id}\x1f"
+    return [
+        ((ms if 0 <= ms <= _MAX_MILLIS else min(max(ms, 0), _MAX_MILLIS)) << ID_HASH_BITS)
+        | (crc32((head + ext).encode()) & _ID_HASH_MASK)
+        for ms, ext in keys
+    ]
 
 
 def id_floor_for(created_ms: int) -> int:
@@ -65,7 +73,6 @@ _ITEM_UPDATED = (
     "author_name", "author_handle", "subject", "text", "permalink_prefix", "permalink", "created_at",
     "edited_at", "deleted_at", "likes", "replies", "shares", "views", "payload",
 )  # fmt: skip
-_CREATED = _ITEM_UPDATED.index("created_at")
 _INSERT_ITEM = (
     f"INSERT INTO items (id, account_id, external_id, {', '.join(_ITEM_UPDATED)}, seq)"
     f" VALUES ({', '.join('?' * (len(_ITEM_UPDATED) + 4))})"
@@ -134,9 +141,7 @@ def _chunks(seq: Sequence[str], size: int = _CHUNK) -> Iterable[Sequence[str]]:
 def _lookup_ids(conn: sqlite3.Connection, sql: str, key: object, external_ids: Sequence[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for chunk in _chunks(external_ids):
-        marks = ",".join("?" * len(chunk))
-        for ext, row_id in conn.execute(sql.format(marks=marks), (key, *chunk)):
-            found[ext] = row_id
+        found.update(conn.execute(sql.format(marks=",".join("?" * len(chunk))), (key, *chunk)))
     return found
 
 
@@ -250,44 +255,21 @@ class PreparedPage:
     authors: dict[str, tuple[Author, int]]  # the newest profile of each author, and when it was seen
     spans: dict[str, _Span]
     prefixes: set[str]
-    rows: list[list[Any]]  # per item: _ITEM_UPDATED values, conversation/contact/prefix/payload left to fill
+    # Per item, the values of _INSERT_ITEM; what needs the database (id unless account_id was
+    # given, account, conversation, contact, prefix, payload, seq) is filled in by write_page.
+    rows: list[list[Any]]
     payloads: list[tuple[bytes, int] | None]  # per item: PayloadCodec.prepare(), None when it has none
+    account_id: int | None = None  # the account the ids in rows[...][0] were made for
 
 
-def _static_values(item: Item, ms: int) -> list[Any]:
-    author = item.author
-    eng = item.engagement
-    parent = item.parent_id
-    prefix, tail = split_url(item.permalink)
-    return [
-        item.conversation_id,  # -> its row id
-        "" if parent is not None and parent == item.conversation_id else parent,
-        _TEXT[item.kind],
-        _TEXT[item.direction],
-        _TEXT[item.visibility],
-        author.external_id if author else None,  # -> the contact's row id
-        author.name if author else "",
-        author.handle if author else "",
-        item.subject,
-        item.text,
-        prefix,  # -> its row id
-        tail,
-        ms,
-        None if item.edited_at is None else to_millis(item.edited_at),
-        None if item.deleted_at is None else to_millis(item.deleted_at),
-        eng.likes,
-        eng.replies,
-        eng.shares,
-        eng.views,
-        None,  # -> the payload blob
-    ]
+# Positions in an _INSERT_ITEM row.
+_ID, _ACCOUNT, _EXTERNAL, _CONVERSATION, _CONTACT, _PREFIX, _CREATED, _PAYLOAD, _SEQ = 0, 1, 2, 3, 8, 13, 15, 22, 23
 
 
-_CONVERSATION, _CONTACT, _PREFIX, _PAYLOAD = 0, 5, 10, 19
-
-
-def prepare_page(page: Page) -> PreparedPage:
-    """Everything of :func:`write_page` that needs no database; safe on any thread."""
+def prepare_page(page: Page, account_id: int | None = None) -> PreparedPage:
+    """Everything of :func:`write_page` that needs no database; safe on any thread. With
+    ``account_id`` the new items' ids are worked out too."""
+    items = _last_of_each(page.items)
     millis = [to_millis(item.created_at) or 0 for item in page.items]
     spans = _spans(page.items, millis)
     authors: dict[str, tuple[Author, int]] = {}
@@ -297,19 +279,44 @@ def prepare_page(page: Page) -> PreparedPage:
             seen = authors.get(author.external_id)
             if seen is None or ms >= seen[1]:
                 authors[author.external_id] = (author, ms)
-    items = _last_of_each(page.items)
     if len(items) != len(page.items):
         millis = [to_millis(item.created_at) or 0 for item in items]
-    rows = [_static_values(item, ms) for item, ms in zip(items, millis, strict=True)]
+    text_of = _TEXT
+    rows: list[list[Any]] = []
+    prefixes: set[str] = set()
+    for item, ms in zip(items, millis, strict=True):
+        author, eng, parent, url = item.author, item.engagement, item.parent_id, item.permalink
+        cut = url.rfind("/") + 1  # the prefix (a url_prefixes row) and the tail; see compact.MIN_PREFIX
+        if cut < MIN_PREFIX:
+            prefix, tail = None, url
+        else:
+            prefix, tail = url[:cut], url[cut:]
+            prefixes.add(prefix)
+        edited, deleted = item.edited_at, item.deleted_at
+        rows.append([
+            None, None, item.external_id, item.conversation_id,
+            "" if parent is not None and parent == item.conversation_id else parent,
+            text_of[item.kind], text_of[item.direction], text_of[item.visibility],
+            author.external_id if author else None, author.name if author else "", author.handle if author else "",
+            item.subject, item.text, prefix, tail, ms,
+            None if edited is None else to_millis(edited), None if deleted is None else to_millis(deleted),
+            eng.likes, eng.replies, eng.shares, eng.views, None, None,
+        ])  # fmt: skip
+    if account_id is not None:
+        for row, item_id in zip(
+            rows, item_ids_for(account_id, [(r[_CREATED], r[_EXTERNAL]) for r in rows]), strict=True
+        ):
+            row[_ID] = item_id
     prepare = PayloadCodec.prepare
     return PreparedPage(
         page=page,
         items=items,
         authors=authors,
         spans=spans,
-        prefixes={row[_PREFIX] for row in rows if row[_PREFIX]},
+        prefixes=prefixes,
         rows=rows,
         payloads=[None if item.raw is None else prepare(item.raw, item.text) for item in items],
+        account_id=account_id,
     )
 
 
@@ -318,25 +325,32 @@ def _payloads(tx: WriteTx, account: Account, prepared: PreparedPage,
     """The payload blob of each item: a stored blob is kept when it holds the same payload (so a
     replay writes nothing), and when the page brings none."""
     codec = tx.payloads
+    if not existing:  # all new: pack what there is
+        ready = prepared.payloads
+        packing = [p for p in ready if p is not None]
+        if not packing:
+            return [None] * len(ready)
+        packed = iter(codec.pack_many(account.id, packing, tx.now_ms))
+        return [None if p is None else next(packed) for p in ready]
     blobs: list[bytes | None] = []
     to_pack: list[int] = []
-    packing: list[tuple[bytes, int]] = []
-    for n, (item, ready) in enumerate(zip(prepared.items, prepared.payloads, strict=True)):
+    packing = []
+    for n, (item, ready_one) in enumerate(zip(prepared.items, prepared.payloads, strict=True)):
         old = existing.get(item.external_id)
         stored = None if old is None else old[1]
-        if ready is None:
+        if ready_one is None:
             blobs.append(stored)
             continue
         if stored is not None:
             try:
-                if codec.unpack(stored) == ready:
+                if codec.unpack(stored) == ready_one:
                     blobs.append(stored)
                     continue
             except (PayloadError, zlib.error):
                 pass  # unreadable: replace it
         blobs.append(None)
         to_pack.append(n)
-        packing.append(ready)
+        packing.append(ready_one)
     if packing:
         for n, blob in zip(to_pack, codec.pack_many(account.id, packing, tx.now_ms), strict=True):
             blobs[n] = blob
@@ -347,35 +361,44 @@ def _write_items(tx: WriteTx, account: Account, prepared: PreparedPage, conversa
                  contact_ids: dict[str, int]) -> int:  # fmt: skip
     """Insert new items (indexed for full text in one statement) and update changed ones.
     Returns how many were written; unchanged items are not touched."""
-    items = prepared.items
+    rows = prepared.rows
     existing: dict[str, tuple[int, bytes | None]] = {}
-    for chunk in _chunks([item.external_id for item in items]):
+    for chunk in _chunks([row[_EXTERNAL] for row in rows]):
         marks = ",".join("?" * len(chunk))
         sql = f"SELECT external_id, id, payload FROM items WHERE account_id = ? AND external_id IN ({marks})"
-        for ext, row_id, blob in tx.conn.execute(sql, (account.id, *chunk)):
-            existing[ext] = (row_id, blob)
+        existing.update((ext, (row_id, blob)) for ext, row_id, blob in tx.conn.execute(sql, (account.id, *chunk)))
     prefix_ids = tx.url_prefixes.ids_for(prepared.prefixes)
     blobs = _payloads(tx, account, prepared, existing)
+    account_id = account.id
+    if prepared.account_id != account_id:
+        ids = item_ids_for(account_id, [(r[_CREATED], r[_EXTERNAL]) for r in rows])
+    else:
+        ids = [r[_ID] for r in rows]
     new_rows: list[list[object]] = []
     updates: list[list[object]] = []
-    fresh = len(items) - len(existing)
-    first_new = tx.next_seq(fresh) if fresh else 0
+    fresh = len(rows) - len(existing)
+    seq = tx.next_seq(fresh) if fresh else 0
+    first_new = seq
     first_update = tx.next_seq(len(existing)) if existing else 0
-    for item, values, blob in zip(items, prepared.rows, blobs, strict=True):
-        values = values.copy()
-        values[_CONVERSATION] = conversation_ids[values[_CONVERSATION]]
-        contact = values[_CONTACT]
+    for prepared_row, item_id, blob in zip(rows, ids, blobs, strict=True):
+        row = prepared_row.copy()
+        row[_ACCOUNT] = account_id
+        row[_CONVERSATION] = conversation_ids[row[_CONVERSATION]]
+        contact = row[_CONTACT]
         if contact is not None:
-            values[_CONTACT] = contact_ids.get(contact)
-        prefix = values[_PREFIX]
-        values[_PREFIX] = prefix_ids[prefix] if prefix else None
-        values[_PAYLOAD] = blob
-        known = existing.get(item.external_id)
+            row[_CONTACT] = contact_ids.get(contact)
+        prefix = row[_PREFIX]
+        if prefix is not None:
+            row[_PREFIX] = prefix_ids[prefix]
+        row[_PAYLOAD] = blob
+        known = existing.get(row[_EXTERNAL]) if existing else None
         if known is None:
-            item_id = item_id_for(values[_CREATED], account.id, item.external_id)
-            new_rows.append([item_id, account.id, item.external_id, *values, first_new + len(new_rows)])
+            row[_ID] = item_id
+            row[_SEQ] = seq
+            seq += 1
+            new_rows.append(row)
         else:
-            updates.append([*values, first_update + len(updates), known[0]])
+            updates.append([*row[_CONVERSATION:_SEQ], first_update + len(updates), known[0]])
     written = 0
     if new_rows:
         tx.conn.execute("SAVEPOINT new_items")

@@ -74,7 +74,9 @@ def _record(cache: Cache, account: Account, kind: str, reason: str, detail: str 
         record_problem(tx, account.id, kind, SyncProblem(reason=REDACTOR(reason), detail=REDACTOR(detail)))
 
 
-def _pages(connector: Connector, stream: str, cursor: str | None, limit: int | None) -> Generator[PreparedPage]:
+def _pages(
+    connector: Connector, account_id: int, stream: str, cursor: str | None, limit: int | None
+) -> Generator[PreparedPage]:
     """The pages of a stream from ``cursor`` on, each prepared for writing, until one says it is
     the last (or ``limit`` pages). Errors of ``fetch`` are raised in order, after the pages
     before them.
@@ -83,13 +85,15 @@ def _pages(connector: Connector, stream: str, cursor: str | None, limit: int | N
     platform) is read one page ahead on a worker thread: the next page is fetched, parsed and
     prepared while the caller stores this one. Nothing is acknowledged by reading ahead; the
     cursor only moves when the caller commits a page. Connectors whose reads acknowledge
-    earlier data (Telegram's ``getUpdates`` offset) must leave it false."""
+    earlier data (Telegram's ``getUpdates`` offset) must leave it false, and so should sources
+    whose reading is all CPU work (files): the worker would hold the interpreter lock that the
+    writer takes back after every SQLite step, and both would run slower than one thread."""
     if not getattr(connector, "read_ahead", False):
         count = 0
         while limit is None or count < limit:
             page = connector.fetch(stream, cursor)
             count += 1
-            yield prepare_page(page)
+            yield prepare_page(page, account_id)
             if not page.has_more:
                 return
             cursor = page.next_cursor
@@ -112,7 +116,7 @@ def _pages(connector: Connector, stream: str, cursor: str | None, limit: int | N
             while limit is None or count < limit:
                 page = connector.fetch(stream, position)
                 count += 1
-                if not hand((prepare_page(page), None)) or not page.has_more:
+                if not hand((prepare_page(page, account_id), None)) or not page.has_more:
                     break
                 position = page.next_cursor
         except BaseException as exc:  # handed over, raised on the caller's thread
@@ -187,7 +191,7 @@ class SyncEngine:
         self, account: Account, connector: Connector, stream: str, *, max_pages: int | None = None
     ) -> StreamReport:
         report = StreamReport(stream)
-        pages = _pages(connector, stream, get_cursor(self.cache, account.id, stream), max_pages)
+        pages = _pages(connector, account.id, stream, get_cursor(self.cache, account.id, stream), max_pages)
         try:
             self._run_pages(account, stream, pages, report)
         finally:

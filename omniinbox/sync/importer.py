@@ -41,7 +41,10 @@ class MailFileSource:
     """Reads mail files as pages of items. Keeps the open reader between pages so a large mbox
     is read once, front to back, however many pages it makes."""
 
-    read_ahead = True  # reading a file changes nothing: parse the next page while one is stored
+    # Not read ahead: parsing is Python, so a worker parsing the next page holds the interpreter
+    # lock the writer needs between its SQLite calls, and the two take turns (measured: a
+    # 20,000-message mbox imports 5-10 % faster in one thread).
+    read_ahead = False
 
     def __init__(self, paths: list[Path], *, page_size: int = IMPORT_PAGE, own_addresses: tuple[str, ...] = ()) -> None:
         self._paths = {stream_for(p): p for p in paths}
@@ -167,7 +170,7 @@ class SavedAnswersSource:
     file holds one answer (or a JSON list of answers), a ``.jsonl`` file one answer per line.
     Each file is a stream; its cursor is the number of answers committed."""
 
-    read_ahead = True
+    read_ahead = False  # parsing is CPU work: see MailFileSource
 
     def __init__(self, paths: list[Path], parse: Callable[[Any], Page], *, per_page: int = 50) -> None:
         self._paths = {stream_for(p): p for p in paths}

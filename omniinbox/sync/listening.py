@@ -508,7 +508,7 @@ class ListeningSource:
     """One platform's rows of the parsed files, as pages for the sync engine: each file is a
     stream whose cursor is the number of this platform's rows committed."""
 
-    read_ahead = True
+    read_ahead = False  # turning rows into items is CPU work: see importer.MailFileSource
 
     def __init__(self, platform: str, files: Sequence[ParsedFile], *, page_size: int = PAGE_SIZE) -> None:
         self.platform = platform
