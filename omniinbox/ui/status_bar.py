@@ -11,6 +11,7 @@ reasons are shown as plain text.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 
 from PySide6.QtCore import QCoreApplication, QPoint, Qt, QTimer
@@ -139,6 +140,8 @@ class StatusBar(QStatusBar):
         self.outbox_counts: dict[str, int] = {}
         self.offline = False
         self.popup: AccountsPopup | None = None
+        self._reads = 0  # refreshes asked for
+        self._shown = 0  # the newest of them whose answer is on show
         runner.changed.connect(self._on_changes)
         runner.busy_changed.connect(lambda busy: self.busy.setText(self.tr("Working…") if busy else ""))
         runner.task_failed.connect(self._on_failure)
@@ -152,7 +155,15 @@ class StatusBar(QStatusBar):
         def read(conn: sqlite3.Connection) -> tuple[list[AccountState], dict[str, int]]:
             return notices.account_states(conn), views.outbox_counts(conn)
 
-        self._runner.read(read, done=lambda r: self._show(*r), owner=self, label="status")
+        self._reads += 1
+        self._runner.read(read, done=functools.partial(self._answer, self._reads), owner=self, label="status")
+
+    def _answer(self, asked: int, result: tuple[list[AccountState], dict[str, int]]) -> None:
+        # Reads run on a pool and may finish out of order: an answer older than the one shown
+        # (a read begun before a sync was recorded) must not put its stale state back.
+        if asked > self._shown:
+            self._shown = asked
+            self._show(*result)
 
     def _show(self, accounts: list[AccountState], outbox: dict[str, int]) -> None:
         self.accounts, self.outbox_counts = accounts, outbox
