@@ -1,8 +1,9 @@
 """Bulk import rate: N new generated items into a copy of a cache already holding the base
 items, through the sync engine in pages of 10,000 as ``omniinbox import`` runs (each page prepared
 and stored in turn; full-text indexing included), compared with a raw ``sqlite3``
-executemany of the same 24 column values into a bare table; then the replay rate
-(importing the same items again must write nothing).
+executemany of the same 24 column values into a bare table right after each run (the ratio is
+the median of the runs' ratios); then the replay rate (importing the same items again must write
+nothing).
 
     .venv/bin/python benchmarks/import_rate.py [--quick] [--items N] [--placement after|interleaved|both]
 
@@ -187,11 +188,12 @@ def one_run(
     return result, raw_rows
 
 
-def measure_placement(
-    args: argparse.Namespace, placement: str, *, want_rows: bool
-) -> tuple[dict[str, Any], list[tuple[Any, ...]]]:
-    """``--repeat`` runs, each on a fresh copy of the base; the figures are the medians. With
-    ``want_rows``, the last run also returns the rows it wrote."""
+def measure_placement(args: argparse.Namespace, placement: str, *, paired_raw: bool) -> dict[str, Any]:
+    """``--repeat`` runs, each on a fresh copy of the base; the figures are the medians.
+
+    With ``paired_raw`` each run is followed at once by the raw ``executemany`` of the rows it
+    wrote, and the ratio is taken run by run: the machine's speed drifts by tens of percent over
+    minutes (shared CPUs), and a ratio of two figures measured minutes apart carries that drift."""
     log(f"[{placement}] generating {args.items:,} items ...")
     page_list = make_pages(args.items, args.base_items, placement)
     # The pages are all in memory only because they are generated before timing; an import
@@ -201,14 +203,17 @@ def measure_placement(
     gc.collect()
     gc.freeze()
     runs: list[dict[str, Any]] = []
-    raw_rows: list[tuple[Any, ...]] = []
+    columns_sql = items_columns_sql(args.base_cache)
     try:
         for run in range(1, args.repeat + 1):
-            last = run == args.repeat
             result, rows = one_run(
-                args, placement, page_list, run, profile=args.profile and run == 1, want_rows=want_rows and last
+                args, placement, page_list, run, profile=args.profile and run == 1, want_rows=paired_raw
             )
-            raw_rows = rows or raw_rows
+            if rows:
+                result["raw"] = raw_insert_rate(args.work_dir, rows, columns_sql)
+                result["ratio"] = round(result["items_per_s"] / result["raw"]["rows_per_s"], 4)
+                log(f"[{placement} #{run}] raw: {result['raw']['rows_per_s']:,} rows/s; ratio {result['ratio']:.3f}")
+                del rows
             runs.append(result)
     finally:
         gc.unfreeze()
@@ -223,7 +228,7 @@ def measure_placement(
             "changes_reported": runs[0]["replay"]["changes_reported"],
         },
         "runs": runs,
-    }, raw_rows
+    }
 
 
 def raw_insert_rate(work_dir: Path, rows: list[tuple[Any, ...]], columns_sql: str) -> dict[str, Any]:
@@ -294,19 +299,12 @@ def main() -> None:
 
     base = ensure_base_cache(args.base_cache, args.base_items)
     placements = ["after", "interleaved"] if args.placement == "both" else [args.placement]
-    results: dict[str, Any] = {}
-    raw: dict[str, Any] = {}
-    for placement in placements:
-        results[placement], raw_rows = measure_placement(args, placement, want_rows=not raw)
-        if raw_rows:  # the headline placement's rows, measured raw before the next placement runs
-            log(f"raw executemany of the same {len(raw_rows):,} rows ...")
-            columns_sql = items_columns_sql(args.base_cache)
-            raw_runs = [raw_insert_rate(args.work_dir, raw_rows, columns_sql) for _ in range(args.repeat)]
-            raw = {"rows_per_s": round(statistics.median(r["rows_per_s"] for r in raw_runs)), "runs": raw_runs}
-            del raw_rows
+    results = {p: measure_placement(args, p, paired_raw=p == placements[0]) for p in placements}
     headline = results[placements[0]]
-    ratio = headline["items_per_s"] / raw["rows_per_s"]
-    log(f"raw: {raw['rows_per_s']:,} rows/s; ratio {ratio:.3f}")
+    raw_runs = [r["raw"] for r in headline["runs"]]
+    raw = {"rows_per_s": round(statistics.median(r["rows_per_s"] for r in raw_runs)), "runs": raw_runs}
+    ratio = statistics.median(r["ratio"] for r in headline["runs"])  # of the paired runs
+    log(f"raw: {raw['rows_per_s']:,} rows/s (median); ratio {ratio:.3f} (median of the paired runs)")
     replay_written = max(r["replay"]["items_written"] for r in results.values())
 
     emit(
@@ -328,6 +326,8 @@ def main() -> None:
             "items_per_s": headline["items_per_s"],
             "raw_rows_per_s": raw["rows_per_s"],
             "ratio": round(ratio, 4),
+            "ratio_runs": [r["ratio"] for r in headline["runs"]],
+            "ratio_of_medians": round(headline["items_per_s"] / raw["rows_per_s"], 4),
             "replay_items_written": replay_written,
             "replay_items_per_s": headline["replay"]["items_per_s"],
             "placements": results,
