@@ -55,6 +55,12 @@ LEADER_COLOR = QColor("#6a1b9a")
 PRIORITY_COLORS = {2: QColor("#ef8a00"), 3: QColor("#d32f2f")}
 SLA_COLORS = {SlaKind.OVERDUE: QColor("#d32f2f"), SlaKind.SOON: QColor("#ef8a00")}
 PAD = 6
+# Made once: combining Qt's flags with "|" builds a new Python enum value each time, and these
+# are asked for in every painted cell.
+_LEFT = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
+_LEFT_LINE = _LEFT | Qt.TextFlag.TextSingleLine
+_RIGHT = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight
+_COLUMNS = tuple(Column)  # by index: Column(n) goes through the enum's constructor
 
 
 class ItemDelegate(QStyledItemDelegate):
@@ -91,7 +97,7 @@ class ItemDelegate(QStyledItemDelegate):
             dim.setAlphaF(0.6)
             row = index.data(ItemListModel.RowRole)
             rect = opt.rect.adjusted(PAD, 0, -PAD, 0)
-            column = Column(index.column())
+            column = _COLUMNS[index.column()]
             if row is None:
                 self._placeholder(painter, rect, column, index, dim)
                 return
@@ -110,7 +116,7 @@ class ItemDelegate(QStyledItemDelegate):
                      dim: QColor) -> None:  # fmt: skip
         if column is Column.TEXT:
             painter.setPen(dim)
-            painter.drawText(rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, str(index.data()))
+            painter.drawText(rect, _LEFT, str(index.data()))
             return
         bar = QRect(rect.left(), rect.center().y() - 3, max(rect.width() * 2 // 3, 4), 6)
         faint = QColor(dim)
@@ -163,7 +169,7 @@ class ItemDelegate(QStyledItemDelegate):
         elif column is Column.AGE:
             now = model.now_ms() if isinstance(model, ItemListModel) else fmt.now_ms()
             painter.setPen(dim)
-            painter.drawText(rect, middle | Qt.AlignmentFlag.AlignRight, fmt.age(row.created_at, now))
+            painter.drawText(rect, _RIGHT, fmt.age(row.created_at, now))
         elif column is Column.TAGS:
             half = rect.width() // 2
             for n, team in enumerate(("social", "contact_center")):
@@ -197,8 +203,7 @@ class ItemDelegate(QStyledItemDelegate):
         if rect.width() <= 0:
             return
         elided = painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, rect.width())
-        painter.drawText(rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextSingleLine,
-                         elided)  # fmt: skip
+        painter.drawText(rect, _LEFT_LINE, elided)
 
     def _badge_width(self, label: str) -> int:
         return QFontMetrics(self._small).horizontalAdvance(label) + 10

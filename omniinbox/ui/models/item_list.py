@@ -69,6 +69,9 @@ MAX_MIDDLE_INSERTS = 50  # late items placed one by one; beyond that the list wa
 Index = QModelIndex | QPersistentModelIndex
 
 
+_ITEM_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+
 class Column(enum.IntEnum):
     CHANNEL = 0
     AUTHOR = 1
@@ -297,9 +300,9 @@ class ItemListModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(Column)
 
     def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        # asked once per painted cell: the combined flag is made once (each "|" of Qt's Python
+        # enums builds a new enum value)
+        return _ITEM_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
