@@ -77,11 +77,12 @@ def make_pages(n: int, base_items: int, placement: str) -> list[Page]:
 
 
 class PageSource:
-    """The generated pages as a file import serves them to the sync engine: in order, in the
-    engine's thread (no ``read_ahead``), as ``MailFileSource`` does."""
+    """The generated pages as a large file import serves them to the sync engine: read and
+    prepared in a reader process (``read_in_process``), as ``MailFileSource`` is for large files."""
 
     streams = ("bench-import",)
     read_ahead = os.environ.get("BENCH_READ_AHEAD", "0") == "1"
+    read_in_process = os.environ.get("BENCH_READER_PROCESS", "1") == "1"
 
     def __init__(self, page_list: list[Page]) -> None:
         self.page_list = page_list

@@ -6,11 +6,13 @@ are already stored, so neither the row nor its sequence number moves.
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from omniinbox.core import (
@@ -73,10 +75,8 @@ _ITEM_UPDATED = (
     "author_name", "author_handle", "subject", "text", "permalink_prefix", "permalink", "created_at",
     "edited_at", "deleted_at", "likes", "replies", "shares", "views", "payload",
 )  # fmt: skip
-_INSERT_ITEM = (
-    f"INSERT INTO items (id, account_id, external_id, {', '.join(_ITEM_UPDATED)}, seq)"
-    f" VALUES ({', '.join('?' * (len(_ITEM_UPDATED) + 4))})"
-)
+_ITEM_COLUMNS = ("id", "account_id", "external_id", *_ITEM_UPDATED, "seq")
+_INSERT_ITEM = f"INSERT INTO items ({', '.join(_ITEM_COLUMNS)}) VALUES ({', '.join('?' * len(_ITEM_COLUMNS))})"
 # Parameters: the updated values, then seq, then id; a row whose values are all stored is skipped.
 _UPDATE_ITEM = (
     "UPDATE items SET "
@@ -180,6 +180,11 @@ class _Span:
         if inbound:
             self.inbound = ms if self.inbound is None else max(self.inbound, ms)
 
+    def __reduce__(self) -> tuple[type[_Span], tuple[str, str, str, int, int, int | None]]:
+        # Staged pages cross to the writer pickled: by the constructor this is a quarter of
+        # the default's work (thousands of spans a page).
+        return _Span, (self.kind, self.subject, self.fallback, self.first, self.last, self.inbound)
+
 
 def _spans(items: Sequence[Item], millis: Sequence[int]) -> dict[str, _Span]:
     spans: dict[str, _Span] = {}
@@ -250,8 +255,8 @@ class PreparedPage:
     """What can be worked out from a page without the database, ahead of its transaction
     (the sync engine does it on the thread that fetched the page)."""
 
-    page: Page
-    items: list[Item]  # one per external id
+    page: Page  # its items are not needed past preparing (a staged page carries none)
+    read: int  # items the page held, repeats included
     authors: dict[str, tuple[Author, int]]  # the newest profile of each author, and when it was seen
     spans: dict[str, _Span]
     prefixes: set[str]
@@ -260,6 +265,8 @@ class PreparedPage:
     rows: list[list[Any]]
     payloads: list[tuple[bytes, int] | None]  # per item: PayloadCodec.prepare(), None when it has none
     account_id: int | None = None  # the account the ids in rows[...][0] were made for
+    # A staged page (see stage_page) keeps its rows in this file instead of ``rows``.
+    stage: str | None = None
 
 
 # Positions in an _INSERT_ITEM row.
@@ -310,7 +317,7 @@ def prepare_page(page: Page, account_id: int | None = None) -> PreparedPage:
     prepare = PayloadCodec.prepare
     return PreparedPage(
         page=page,
-        items=items,
+        read=len(page.items),
         authors=authors,
         spans=spans,
         prefixes=prefixes,
@@ -335,8 +342,8 @@ def _payloads(tx: WriteTx, account: Account, prepared: PreparedPage,
     blobs: list[bytes | None] = []
     to_pack: list[int] = []
     packing = []
-    for n, (item, ready_one) in enumerate(zip(prepared.items, prepared.payloads, strict=True)):
-        old = existing.get(item.external_id)
+    for n, (row, ready_one) in enumerate(zip(prepared.rows, prepared.payloads, strict=True)):
+        old = existing.get(row[_EXTERNAL])
         stored = None if old is None else old[1]
         if ready_one is None:
             blobs.append(stored)
@@ -447,12 +454,117 @@ def write_page(tx: WriteTx, account: Account, stream: str | None, page: Page | P
     page = prepared.page
     contact_ids = _upsert_contacts(tx, account.channel.value, prepared.authors)
     conversation_ids = _upsert_conversations(tx, account, prepared.spans, page.conversations)
-    written = _write_items(tx, account, prepared, conversation_ids, contact_ids) if prepared.items else 0
+    if prepared.stage is not None:
+        written = _write_staged_items(tx, account, prepared, conversation_ids, contact_ids)
+    else:
+        written = _write_items(tx, account, prepared, conversation_ids, contact_ids) if prepared.rows else 0
     for problem in page.problems:
         record_problem(tx, account.id, "payload", problem)
     if stream is not None:
         set_cursor(tx, account.id, stream, page.next_cursor)
-    return PageResult(written, len(page.items) - written, len(page.problems), tx.last_seq)
+    return PageResult(written, prepared.read - written, len(page.problems), tx.last_seq)
+
+
+# ---------------------------------------------------------------------------------- staged pages
+#
+# A large file import prepares its pages in a reader process (``omniinbox.sync.reader``), on
+# another CPU. The rows of a prepared page go to the writer as a staging file: a one-table SQLite
+# file the writer attaches and copies into ``items`` with one INSERT ... SELECT, so the rows are
+# never rebuilt as Python objects on the writer's side; what the writer needs in Python (authors,
+# conversation spans, URL prefixes, payloads to pack, problems, the cursor) travels pickled.
+
+STAGE_SCHEMA = "stage"  # the name a staging file is attached under
+# The rows of _INSERT_ITEM as prepare_page makes them (conversation, contact and URL prefix by
+# their text; account, payload and seq empty), numbered from 1 in page order.
+_STAGE_TABLE = f"CREATE TABLE rows (n INTEGER PRIMARY KEY, {', '.join(_ITEM_COLUMNS)})"
+_STAGE_INSERT = f"INSERT INTO rows ({', '.join(_ITEM_COLUMNS)}) VALUES ({', '.join('?' * len(_ITEM_COLUMNS))})"
+_STAGED_ROWS = f"SELECT {', '.join(_ITEM_COLUMNS)} FROM {STAGE_SCHEMA}.rows ORDER BY n"
+_ANY_STAGED_STORED = (
+    f"SELECT 1 FROM {STAGE_SCHEMA}.rows AS s CROSS JOIN items AS i"
+    " ON i.account_id = ? AND i.external_id = s.external_id LIMIT 1"
+)
+_STAGED_PAYLOADS = "CREATE TEMP TABLE IF NOT EXISTS staged_payloads (n INTEGER PRIMARY KEY, payload BLOB)"
+# Parameters: 1 account id, 2 the seq before the page's first, 3 the account's channel.
+_COPY_STAGED = (
+    f"INSERT INTO items ({', '.join(_ITEM_COLUMNS)})"
+    " SELECT s.id, ?1, s.external_id, c.id, s.parent_external_id, s.kind, s.direction, s.visibility, k.id,"
+    " s.author_name, s.author_handle, s.subject, s.text, p.id, s.permalink, s.created_at, s.edited_at,"
+    " s.deleted_at, s.likes, s.replies, s.shares, s.views, b.payload, ?2 + s.n"
+    f" FROM {STAGE_SCHEMA}.rows AS s"
+    " LEFT JOIN conversations AS c ON c.account_id = ?1 AND c.external_id = s.conversation_id"
+    " LEFT JOIN contacts AS k ON k.channel = ?3 AND k.external_id = s.contact_id"
+    " LEFT JOIN url_prefixes AS p ON p.prefix = s.permalink_prefix"
+    " LEFT JOIN temp.staged_payloads AS b ON b.n = s.n"
+    " ORDER BY s.n"
+)
+
+
+def stage_page(prepared: PreparedPage, path: Path) -> PreparedPage:
+    """Write ``prepared``'s rows to a new staging file at ``path``; return the page without
+    them (and without the page's items), ready to be pickled to the writer. Safe in any process:
+    it touches no cache. The file is scratch: no journal, no syncing."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = OFF")
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute("BEGIN")
+        conn.execute(_STAGE_TABLE)
+        conn.executemany(_STAGE_INSERT, prepared.rows)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    return dataclasses.replace(prepared, page=dataclasses.replace(prepared.page, items=[]), rows=[], stage=str(path))
+
+
+@contextmanager
+def staged_rows(cache: Cache, prepared: PreparedPage) -> Iterator[None]:
+    """Attach a staged page's file for the write of the page (outside its transaction: SQLite
+    attaches nothing inside one), then detach and delete it. Does nothing for other pages."""
+    if prepared.stage is None:
+        yield
+        return
+    conn = cache.conn
+    conn.execute(f"ATTACH DATABASE ? AS {STAGE_SCHEMA}", (prepared.stage,))
+    try:
+        yield
+    finally:
+        conn.execute(f"DETACH DATABASE {STAGE_SCHEMA}")
+        Path(prepared.stage).unlink(missing_ok=True)
+
+
+def _write_staged_items(tx: WriteTx, account: Account, prepared: PreparedPage, conversation_ids: dict[str, int],
+                        contact_ids: dict[str, int]) -> int:  # fmt: skip
+    """:func:`_write_items` for a staged page (attached by :func:`staged_rows`). A page of new
+    items, the bulk of an import, is copied in SQL; any other page (one with items already
+    stored, ids made for another account, an id taken) is read back and written as usual."""
+    conn = tx.conn
+    count = len(prepared.payloads)
+    if not count:
+        return 0
+    account_id = account.id
+    if prepared.account_id == account_id and conn.execute(_ANY_STAGED_STORED, (account_id,)).fetchone() is None:
+        tx.url_prefixes.ids_for(prepared.prefixes)
+        payloads = _payloads(tx, account, prepared, {})
+        conn.execute(_STAGED_PAYLOADS)
+        first = tx.next_seq(count)
+        conn.execute("SAVEPOINT staged_items")
+        try:
+            conn.executemany(
+                "INSERT INTO temp.staged_payloads (n, payload) VALUES (?, ?)",
+                [(n, blob) for n, blob in enumerate(payloads, 1) if blob is not None],
+            )
+            conn.execute(_COPY_STAGED, (account_id, first - 1, account.channel.value))
+        except sqlite3.IntegrityError:
+            conn.execute("ROLLBACK TO staged_items")  # an id is taken: the slow path below probes
+        else:
+            conn.execute(_INDEX_NEW_ITEMS, (first, first + count - 1))
+            tx.summary["items"] += count
+            return count
+        finally:
+            conn.execute("RELEASE staged_items")
+            conn.execute("DELETE FROM temp.staged_payloads")
+    rows = [list(row) for row in conn.execute(_STAGED_ROWS)]
+    return _write_items(tx, account, dataclasses.replace(prepared, rows=rows), conversation_ids, contact_ids)
 
 
 def set_cursor(tx: WriteTx, account_id: int, stream: str, cursor: str | None) -> None:

@@ -32,8 +32,10 @@ from omniinbox.store.ingest import (
     page_transaction,
     prepare_page,
     record_problem,
+    staged_rows,
     write_page,
 )
+from omniinbox.sync import reader
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,7 @@ class StreamReport:
     problems: int = 0
     stopped: str = ""  # why the stream stopped early, in words; empty when it finished
     retry_at: datetime | None = None
+    read_in_process: bool = False  # pages were read and prepared in a second process (sync.reader)
 
 
 @dataclass(slots=True)
@@ -75,7 +78,7 @@ def _record(cache: Cache, account: Account, kind: str, reason: str, detail: str 
 
 
 def _pages(
-    connector: Connector, account_id: int, stream: str, cursor: str | None, limit: int | None
+    connector: Connector, account_id: int, stream: str, cursor: str | None, limit: int | None, *, in_process: bool
 ) -> Generator[PreparedPage]:
     """The pages of a stream from ``cursor`` on, each prepared for writing, until one says it is
     the last (or ``limit`` pages). Errors of ``fetch`` are raised in order, after the pages
@@ -87,7 +90,11 @@ def _pages(
     cursor only moves when the caller commits a page. Connectors whose reads acknowledge
     earlier data (Telegram's ``getUpdates`` offset) must leave it false, and so should sources
     whose reading is all CPU work (files): the worker would hold the interpreter lock that the
-    writer takes back after every SQLite step, and both would run slower than one thread."""
+    writer takes back after every SQLite step, and both would run slower than one thread. Those
+    may say ``read_in_process`` instead: see ``omniinbox.sync.reader``."""
+    if in_process:
+        yield from reader.read_in_process(connector, account_id, stream, cursor, limit)
+        return
     if not getattr(connector, "read_ahead", False):
         count = 0
         while limit is None or count < limit:
@@ -190,8 +197,9 @@ class SyncEngine:
     def sync_stream(
         self, account: Account, connector: Connector, stream: str, *, max_pages: int | None = None
     ) -> StreamReport:
-        report = StreamReport(stream)
-        pages = _pages(connector, account.id, stream, get_cursor(self.cache, account.id, stream), max_pages)
+        report = StreamReport(stream, read_in_process=reader.wants_process(connector))
+        cursor = get_cursor(self.cache, account.id, stream)
+        pages = _pages(connector, account.id, stream, cursor, max_pages, in_process=report.read_in_process)
         try:
             self._run_pages(account, stream, pages, report)
         finally:
@@ -228,11 +236,10 @@ class SyncEngine:
                 break
             if prepared is None:
                 break
-            page = prepared.page
-            with page_transaction(self.cache, "sync") as tx:
+            with staged_rows(self.cache, prepared), page_transaction(self.cache, "sync") as tx:
                 result = write_page(tx, account, stream, prepared)
             report.pages += 1
-            report.items_read += len(page.items)
+            report.items_read += prepared.read
             report.items_written += result.items_written
             report.problems += result.problems
             if self._on_page is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -41,15 +42,19 @@ class MailFileSource:
     """Reads mail files as pages of items. Keeps the open reader between pages so a large mbox
     is read once, front to back, however many pages it makes."""
 
-    # Not read ahead: parsing is Python, so a worker parsing the next page holds the interpreter
-    # lock the writer needs between its SQLite calls, and the two take turns (measured: a
-    # 20,000-message mbox imports 5-10 % faster in one thread).
+    # Not read ahead in a thread: parsing is Python, so a worker parsing the next page holds the
+    # interpreter lock the writer needs between its SQLite calls, and the two take turns
+    # (measured: a 20,000-message mbox imports 5-10 % faster in one thread). Large files are
+    # read in a second process instead (omniinbox.sync.reader), where parsing runs beside the
+    # writer; small ones are not worth starting it for.
     read_ahead = False
+    PROCESS_FROM_BYTES = 4 << 20
 
     def __init__(self, paths: list[Path], *, page_size: int = IMPORT_PAGE, own_addresses: tuple[str, ...] = ()) -> None:
         self._paths = {stream_for(p): p for p in paths}
         self.streams = tuple(self._paths)
         self.page_size = page_size
+        self.read_in_process = _total_size(paths) >= self.PROCESS_FROM_BYTES
         self._own = own_addresses
         self._readers: dict[str, tuple[int, Iterator[MailEntry]]] = {}
         self._digests: dict[str, str] = {}  # Message-ID -> digest of the first message using it
@@ -115,6 +120,13 @@ class MailFileSource:
             return item
         return dataclasses.replace(item, external_id=f"{item.external_id}#{digest}")
 
+    def reader_state(self) -> dict[str, str]:
+        """What a reader process learned (see ``omniinbox.sync.reader``): the Message-IDs seen."""
+        return self._digests
+
+    def adopt_reader_state(self, digests: dict[str, str]) -> None:
+        self._digests = digests
+
     def send(self, reply: OutgoingReply) -> Receipt:
         raise PermanentError("imported mail cannot be answered from the import; add a mail account to reply")
 
@@ -123,6 +135,23 @@ class MailFileSource:
 
     def close(self) -> None:
         self._readers.clear()
+
+
+def _total_size(paths: list[Path]) -> int:
+    """The bytes of mail in ``paths``: a file's size, the sizes of a Maildir's messages (its
+    sub-folders too); what cannot be read counts nothing (reading it will say why)."""
+    total = 0
+    for path in paths:
+        try:
+            if not path.is_dir():
+                total += path.stat().st_size
+                continue
+            for folder, _dirs, files in os.walk(path):
+                if Path(folder).name in ("cur", "new"):
+                    total += sum(os.stat(os.path.join(folder, name)).st_size for name in files)
+        except OSError:
+            continue
+    return total
 
 
 def _fallback_id(entry: MailEntry) -> str:
@@ -170,7 +199,9 @@ class SavedAnswersSource:
     file holds one answer (or a JSON list of answers), a ``.jsonl`` file one answer per line.
     Each file is a stream; its cursor is the number of answers committed."""
 
-    read_ahead = False  # parsing is CPU work: see MailFileSource
+    # Parsing is CPU work: not read ahead in a thread (see MailFileSource), nor in a process: a
+    # page is 50 answers, too small to pay for being staged.
+    read_ahead = False
 
     def __init__(self, paths: list[Path], parse: Callable[[Any], Page], *, per_page: int = 50) -> None:
         self._paths = {stream_for(p): p for p in paths}

@@ -1,6 +1,6 @@
 """Run a mail import in small pages and say so after each committed page (for tests/test_crash.py).
 
-Usage: python import_pages.py CACHE PAGE_SIZE [--pause-in-page N] [--trace-commit] PATH...
+Usage: python import_pages.py CACHE PAGE_SIZE [--pause-in-page N] [--trace-commit] [--process-from BYTES] PATH...
 
 After every page the sync engine has committed, prints ``committed <count>`` (messages of this
 run committed so far) and flushes, so the parent process knows what is durable.
@@ -27,7 +27,7 @@ from typing import Any
 from omniinbox.core import Channel
 from omniinbox.store.cache import Cache
 from omniinbox.sync import engine
-from omniinbox.sync.importer import import_files
+from omniinbox.sync.importer import MailFileSource, import_files
 
 
 def main() -> int:
@@ -36,6 +36,7 @@ def main() -> int:
     parser.add_argument("page_size", type=int)
     parser.add_argument("--pause-in-page", type=int, default=0)
     parser.add_argument("--trace-commit", action="store_true")
+    parser.add_argument("--process-from", type=int, default=None, help="MailFileSource.PROCESS_FROM_BYTES")
     parser.add_argument("paths", nargs="+")
     args = parser.parse_args()
 
@@ -48,7 +49,7 @@ def main() -> int:
         nonlocal pages, pending
         result = original_write_page(tx, account, stream, page)
         pages += 1
-        pending = committed + len(page.items)
+        pending = committed + page.read
         print(f"writing {pending}", flush=True)
         if pages == args.pause_in_page:
             time.sleep(60)  # the parent kills us here, inside the open write transaction
@@ -65,6 +66,8 @@ def main() -> int:
         if statement == "COMMIT" and pending > committed:
             print(f"commit {pending}", flush=True)
 
+    if args.process_from is not None:
+        MailFileSource.PROCESS_FROM_BYTES = args.process_from
     cache = Cache.open(args.cache)
     if args.trace_commit:
         cache.conn.set_trace_callback(trace)
@@ -74,7 +77,8 @@ def main() -> int:
         )
     finally:
         cache.close()
-    print(f"done {report.items_read} {report.items_written}", flush=True)
+    how = "process" if all(r.read_in_process for r in report.files.values()) else "thread"
+    print(f"done {report.items_read} {report.items_written} {how}", flush=True)
     return 0
 
 
