@@ -108,11 +108,7 @@ class PayloadCodec:
     def _compressor(self, dict_id: int) -> zstandard.ZstdCompressor:
         comp = self._compressors.get(dict_id)
         if comp is None:
-            data = self._dictionary(dict_id) if dict_id else None
-            comp = zstandard.ZstdCompressor(
-                level=_LEVEL, dict_data=data, write_checksum=False, write_content_size=True, write_dict_id=False
-            )
-            self._compressors[dict_id] = comp
+            comp = self._compressors[dict_id] = _compressor_with(self._dictionary(dict_id) if dict_id else None)
         return comp
 
     def _decompressor(self, dict_id: int) -> zstandard.ZstdDecompressor:
@@ -171,16 +167,21 @@ class PayloadCodec:
             if len(samples) >= TRAIN_AFTER:
                 dict_id = self._train(account_id, samples, now_ms) or 0
                 self._samples.pop(account_id, None)
-        compress = self._compressor(dict_id).compress
-        header = _varint(dict_id)
-        blobs = []
-        for data, flags in prepared:
-            packed = compress(data)
-            if dict_id or len(packed) + len(header) < len(data):
-                blobs.append(bytes((flags | _ZSTD,)) + header + packed)
-            else:
-                blobs.append(bytes((flags | _PLAIN,)) + data)
-        return blobs
+        return _pack(self._compressor(dict_id), dict_id, prepared)
+
+    def dictionary_of(self, account_id: int) -> int:
+        """The id of the dictionary ``account_id``'s payloads are packed with now (0: none)."""
+        self._load()
+        return self._by_account.get(account_id, 0)
+
+    def packer(self, account_id: int) -> Packer | None:
+        """What packs ``account_id``'s payloads as :meth:`pack_many` would, anywhere (another
+        process): ``None`` until the account has a dictionary (before that, packing may train one,
+        which only the cache's writer can)."""
+        dict_id = self.dictionary_of(account_id)
+        if not dict_id:
+            return None
+        return Packer(dict_id, self._dictionary(dict_id).as_bytes())
 
     def encode_many(self, account_id: int, pairs: list[tuple[object, str]], now_ms: int) -> list[bytes]:
         """:meth:`prepare` and :meth:`pack_many` in one."""
@@ -219,6 +220,43 @@ class PayloadCodec:
             return orjson.loads(data)
         except orjson.JSONDecodeError as exc:
             raise PayloadError(f"damaged payload: {exc}") from None
+
+
+def _compressor_with(dict_data: zstandard.ZstdCompressionDict | None) -> zstandard.ZstdCompressor:
+    return zstandard.ZstdCompressor(
+        level=_LEVEL, dict_data=dict_data, write_checksum=False, write_content_size=True, write_dict_id=False
+    )
+
+
+def _pack(compressor: zstandard.ZstdCompressor, dict_id: int, prepared: list[tuple[bytes, int]]) -> list[bytes]:
+    compress = compressor.compress
+    header = _varint(dict_id)
+    blobs = []
+    for data, flags in prepared:
+        packed = compress(data)
+        if dict_id or len(packed) + len(header) < len(data):
+            blobs.append(bytes((flags | _ZSTD,)) + header + packed)
+        else:
+            blobs.append(bytes((flags | _PLAIN,)) + data)
+    return blobs
+
+
+class Packer:
+    """Packs prepared payloads with one stored dictionary, as :meth:`PayloadCodec.pack_many` does
+    for an account using it; needs no database, and pickles small (the dictionary's bytes)."""
+
+    def __init__(self, dict_id: int, dict_bytes: bytes) -> None:
+        self.dict_id = dict_id
+        self._bytes = dict_bytes
+        self._compressor: zstandard.ZstdCompressor | None = None
+
+    def __reduce__(self) -> tuple[type[Packer], tuple[int, bytes]]:
+        return Packer, (self.dict_id, self._bytes)
+
+    def pack_many(self, prepared: list[tuple[bytes, int]]) -> list[bytes]:
+        if self._compressor is None:
+            self._compressor = _compressor_with(zstandard.ZstdCompressionDict(self._bytes))
+        return _pack(self._compressor, self.dict_id, prepared)
 
 
 MIN_PREFIX = 12  # a permalink is stored as the id of its prefix up to the last "/" and the rest;

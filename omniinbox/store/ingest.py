@@ -28,7 +28,7 @@ from omniinbox.core import (
     to_millis,
 )
 from omniinbox.store.cache import Cache, WriteTx
-from omniinbox.store.compact import MIN_PREFIX, PayloadCodec, PayloadError
+from omniinbox.store.compact import MIN_PREFIX, Packer, PayloadCodec, PayloadError
 
 # Item ids are time-ordered: the creation time in milliseconds, shifted left by ID_HASH_BITS,
 # plus bits of a hash of (account, external id). "ORDER BY id DESC" is then "newest first"
@@ -265,8 +265,11 @@ class PreparedPage:
     rows: list[list[Any]]
     payloads: list[tuple[bytes, int] | None]  # per item: PayloadCodec.prepare(), None when it has none
     account_id: int | None = None  # the account the ids in rows[...][0] were made for
-    # A staged page (see stage_page) keeps its rows in this file instead of ``rows``.
+    # A staged page (see stage_page) keeps its rows in this file instead of ``rows``, and with
+    # ``packed`` their payloads packed in them instead of in ``payloads``.
     stage: str | None = None
+    staged: int = 0  # rows in the staging file
+    packed: bool = False
 
 
 # Positions in an _INSERT_ITEM row.
@@ -484,25 +487,37 @@ _ANY_STAGED_STORED = (
     " ON i.account_id = ? AND i.external_id = s.external_id LIMIT 1"
 )
 _STAGED_PAYLOADS = "CREATE TEMP TABLE IF NOT EXISTS staged_payloads (n INTEGER PRIMARY KEY, payload BLOB)"
-# Parameters: 1 account id, 2 the seq before the page's first, 3 the account's channel.
+# Parameters: 1 account id, 2 the seq before the page's first, 3 the account's channel. The
+# payloads are the staged rows' own (packed by the reader) or those the writer packed.
 _COPY_STAGED = (
     f"INSERT INTO items ({', '.join(_ITEM_COLUMNS)})"
     " SELECT s.id, ?1, s.external_id, c.id, s.parent_external_id, s.kind, s.direction, s.visibility, k.id,"
     " s.author_name, s.author_handle, s.subject, s.text, p.id, s.permalink, s.created_at, s.edited_at,"
-    " s.deleted_at, s.likes, s.replies, s.shares, s.views, b.payload, ?2 + s.n"
+    " s.deleted_at, s.likes, s.replies, s.shares, s.views, {payload}, ?2 + s.n"
     f" FROM {STAGE_SCHEMA}.rows AS s"
     " LEFT JOIN conversations AS c ON c.account_id = ?1 AND c.external_id = s.conversation_id"
     " LEFT JOIN contacts AS k ON k.channel = ?3 AND k.external_id = s.contact_id"
-    " LEFT JOIN url_prefixes AS p ON p.prefix = s.permalink_prefix"
-    " LEFT JOIN temp.staged_payloads AS b ON b.n = s.n"
+    " LEFT JOIN url_prefixes AS p ON p.prefix = s.permalink_prefix{join}"
     " ORDER BY s.n"
 )
+_COPY_PACKED = _COPY_STAGED.format(payload="s.payload", join="")
+_COPY_WITH_PAYLOADS = _COPY_STAGED.format(payload="b.payload", join=" LEFT JOIN temp.staged_payloads AS b ON b.n = s.n")
 
 
-def stage_page(prepared: PreparedPage, path: Path) -> PreparedPage:
-    """Write ``prepared``'s rows to a new staging file at ``path``; return the page without
-    them (and without the page's items), ready to be pickled to the writer. Safe in any process:
-    it touches no cache. The file is scratch: no journal, no syncing."""
+def stage_page(prepared: PreparedPage, path: Path, packer: Packer | None = None) -> PreparedPage:
+    """Write ``prepared``'s rows to a new staging file at ``path``, their payloads packed by
+    ``packer`` if there is one; return the page without them (and without the page's items),
+    ready to be pickled to the writer. Safe in any process: it touches no cache. The file is
+    scratch: no journal, no syncing."""
+    rows, payloads = prepared.rows, prepared.payloads
+    if packer is not None:
+        ready = [p for p in payloads if p is not None]
+        if ready:
+            blobs = iter(packer.pack_many(ready))
+            for row, payload in zip(rows, payloads, strict=True):
+                if payload is not None:
+                    row[_PAYLOAD] = next(blobs)
+        payloads = []
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode = OFF")
@@ -513,7 +528,15 @@ def stage_page(prepared: PreparedPage, path: Path) -> PreparedPage:
         conn.execute("COMMIT")
     finally:
         conn.close()
-    return dataclasses.replace(prepared, page=dataclasses.replace(prepared.page, items=[]), rows=[], stage=str(path))
+    return dataclasses.replace(
+        prepared,
+        page=dataclasses.replace(prepared.page, items=[]),
+        rows=[],
+        payloads=payloads,
+        stage=str(path),
+        staged=len(rows),
+        packed=packer is not None,
+    )
 
 
 @contextmanager
@@ -538,22 +561,26 @@ def _write_staged_items(tx: WriteTx, account: Account, prepared: PreparedPage, c
     items, the bulk of an import, is copied in SQL; any other page (one with items already
     stored, ids made for another account, an id taken) is read back and written as usual."""
     conn = tx.conn
-    count = len(prepared.payloads)
+    count = prepared.staged
     if not count:
         return 0
     account_id = account.id
     if prepared.account_id == account_id and conn.execute(_ANY_STAGED_STORED, (account_id,)).fetchone() is None:
         tx.url_prefixes.ids_for(prepared.prefixes)
-        payloads = _payloads(tx, account, prepared, {})
-        conn.execute(_STAGED_PAYLOADS)
+        copy = _COPY_PACKED
+        blobs: list[bytes | None] = []
+        if not prepared.packed:
+            copy, blobs = _COPY_WITH_PAYLOADS, _payloads(tx, account, prepared, {})
+            conn.execute(_STAGED_PAYLOADS)
         first = tx.next_seq(count)
         conn.execute("SAVEPOINT staged_items")
         try:
-            conn.executemany(
-                "INSERT INTO temp.staged_payloads (n, payload) VALUES (?, ?)",
-                [(n, blob) for n, blob in enumerate(payloads, 1) if blob is not None],
-            )
-            conn.execute(_COPY_STAGED, (account_id, first - 1, account.channel.value))
+            if blobs:
+                conn.executemany(
+                    "INSERT INTO temp.staged_payloads (n, payload) VALUES (?, ?)",
+                    [(n, blob) for n, blob in enumerate(blobs, 1) if blob is not None],
+                )
+            conn.execute(copy, (account_id, first - 1, account.channel.value))
         except sqlite3.IntegrityError:
             conn.execute("ROLLBACK TO staged_items")  # an id is taken: the slow path below probes
         else:
@@ -562,9 +589,14 @@ def _write_staged_items(tx: WriteTx, account: Account, prepared: PreparedPage, c
             return count
         finally:
             conn.execute("RELEASE staged_items")
-            conn.execute("DELETE FROM temp.staged_payloads")
+            if blobs:
+                conn.execute("DELETE FROM temp.staged_payloads")
     rows = [list(row) for row in conn.execute(_STAGED_ROWS)]
-    return _write_items(tx, account, dataclasses.replace(prepared, rows=rows), conversation_ids, contact_ids)
+    payloads = prepared.payloads
+    if prepared.packed:  # back to what the comparison with stored payloads needs
+        payloads = [None if row[_PAYLOAD] is None else tx.payloads.unpack(row[_PAYLOAD]) for row in rows]
+    unstaged = dataclasses.replace(prepared, rows=rows, payloads=payloads)
+    return _write_items(tx, account, unstaged, conversation_ids, contact_ids)
 
 
 def set_cursor(tx: WriteTx, account_id: int, stream: str, cursor: str | None) -> None:

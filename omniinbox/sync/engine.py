@@ -26,6 +26,7 @@ from omniinbox.connectors.base import (
 from omniinbox.core import Account, SyncProblem, utcnow
 from omniinbox.secrets import REDACTOR
 from omniinbox.store.cache import Cache
+from omniinbox.store.compact import PayloadCodec
 from omniinbox.store.ingest import (
     PreparedPage,
     get_cursor,
@@ -78,7 +79,14 @@ def _record(cache: Cache, account: Account, kind: str, reason: str, detail: str 
 
 
 def _pages(
-    connector: Connector, account_id: int, stream: str, cursor: str | None, limit: int | None, *, in_process: bool
+    connector: Connector,
+    account_id: int,
+    stream: str,
+    cursor: str | None,
+    limit: int | None,
+    *,
+    in_process: bool,
+    payloads: PayloadCodec,
 ) -> Generator[PreparedPage]:
     """The pages of a stream from ``cursor`` on, each prepared for writing, until one says it is
     the last (or ``limit`` pages). Errors of ``fetch`` are raised in order, after the pages
@@ -93,7 +101,7 @@ def _pages(
     writer takes back after every SQLite step, and both would run slower than one thread. Those
     may say ``read_in_process`` instead: see ``omniinbox.sync.reader``."""
     if in_process:
-        yield from reader.read_in_process(connector, account_id, stream, cursor, limit)
+        yield from reader.read_in_process(connector, account_id, stream, cursor, limit, payloads)
         return
     if not getattr(connector, "read_ahead", False):
         count = 0
@@ -199,7 +207,15 @@ class SyncEngine:
     ) -> StreamReport:
         report = StreamReport(stream, read_in_process=reader.wants_process(connector))
         cursor = get_cursor(self.cache, account.id, stream)
-        pages = _pages(connector, account.id, stream, cursor, max_pages, in_process=report.read_in_process)
+        pages = _pages(
+            connector,
+            account.id,
+            stream,
+            cursor,
+            max_pages,
+            in_process=report.read_in_process,
+            payloads=self.cache.payloads,
+        )
         try:
             self._run_pages(account, stream, pages, report)
         finally:

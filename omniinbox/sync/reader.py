@@ -36,6 +36,7 @@ from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
 
 from omniinbox.connectors.base import Connector, ConnectorBug, ConnectorError
+from omniinbox.store.compact import Packer, PayloadCodec
 from omniinbox.store.ingest import PreparedPage, prepare_page, stage_page
 
 AHEAD = 2  # pages the reader may have staged beyond the one the writer is committing
@@ -57,17 +58,27 @@ def wants_process(connector: Connector) -> bool:
 
 
 def read_in_process(
-    connector: Connector, account_id: int, stream: str, cursor: str | None, limit: int | None
+    connector: Connector,
+    account_id: int,
+    stream: str,
+    cursor: str | None,
+    limit: int | None,
+    payloads: PayloadCodec,
 ) -> Generator[PreparedPage]:
     """The pages of ``stream`` from ``cursor`` on, prepared and staged in a forked process. Each
     page's staging file is the caller's to delete (``ingest.staged_rows`` does) before it asks for
-    the next page. Errors of ``fetch`` are raised here, in order, after the pages before them."""
+    the next page. Errors of ``fetch`` are raised here, in order, after the pages before them.
+
+    The reader packs the payloads too once the account has a payload dictionary (``payloads``,
+    the cache's codec, says which): the one it has when the reader starts, or the one the writer
+    trains and commits on the way, handed over with the next acknowledgement."""
+    packer = payloads.packer(account_id)
     directory = Path(tempfile.mkdtemp(prefix="omniinbox-import-"))
     context = multiprocessing.get_context("fork")
     here, there = context.Pipe()
     process = context.Process(
         target=_read,
-        args=(there, here, connector, account_id, stream, cursor, limit, directory),
+        args=(there, here, connector, account_id, stream, cursor, limit, directory, packer),
         name=f"reader {stream}",
         daemon=True,
     )
@@ -92,8 +103,11 @@ def read_in_process(
             yield value
             # Committed: the reader may stage one more. One that has sent everything may have
             # gone already; what it sent is still there to be read.
+            dictionary = payloads.dictionary_of(account_id)
+            if dictionary != (packer.dict_id if packer else 0):
+                packer = payloads.packer(account_id)
             with contextlib.suppress(OSError):
-                here.send(None)
+                here.send(packer)
     finally:
         here.close()  # a reader still working finds its pipe closed and stops
         if process.pid is not None:
@@ -113,6 +127,7 @@ def _read(
     cursor: str | None,
     limit: int | None,
     directory: Path,
+    packer: Packer | None,
 ) -> None:
     """The reader process: fetch, prepare, stage and send pages until the last one, ``limit``,
     an error (sent too), or the writer going away."""
@@ -124,12 +139,12 @@ def _read(
             try:
                 page = connector.fetch(stream, cursor)
                 count += 1
-                prepared = stage_page(prepare_page(page, account_id), directory / f"{count}.page")
+                prepared = stage_page(prepare_page(page, account_id), directory / f"{count}.page", packer)
             except BaseException as exc:
                 _send_end(pipe, connector, exc)
                 return
             while credit == 0 or pipe.poll():
-                pipe.recv()
+                packer = pipe.recv()  # an acknowledgement, with the packer to use from now on
                 credit += 1
             pipe.send(("page", prepared))
             credit -= 1

@@ -15,6 +15,7 @@ import os
 import sys
 import tempfile
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -116,6 +117,9 @@ def run(case: str, cache_path: Path) -> dict[str, Any]:
             out["wants_process_with_a_thread"] = reader.wants_process(source)
             stop.set()
             thread.join()
+            deadline = time.monotonic() + 5  # the kernel ends the thread just after join() returns
+            while len(os.listdir("/proc/self/task")) > 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
         engine = SyncEngine(cache, lambda _account: source)
         if case == "writer-fails":
             write_page, calls = ingest_engine.write_page, []
