@@ -270,6 +270,7 @@ class PreparedPage:
     stage: str | None = None
     staged: int = 0  # rows in the staging file
     packed: bool = False
+    staged_spans: int = 0  # spans in the staging file (then ``spans`` is empty)
 
 
 # Positions in an _INSERT_ITEM row.
@@ -456,10 +457,14 @@ def write_page(tx: WriteTx, account: Account, stream: str | None, page: Page | P
     prepared = page if isinstance(page, PreparedPage) else prepare_page(page)
     page = prepared.page
     contact_ids = _upsert_contacts(tx, account.channel.value, prepared.authors)
-    conversation_ids = _upsert_conversations(tx, account, prepared.spans, page.conversations)
     if prepared.stage is not None:
-        written = _write_staged_items(tx, account, prepared, conversation_ids, contact_ids)
+        if prepared.staged_spans:
+            _upsert_staged_conversations(tx, account, prepared.staged_spans)
+        else:
+            _upsert_conversations(tx, account, prepared.spans, page.conversations)
+        written = _write_staged_items(tx, account, prepared, contact_ids)
     else:
+        conversation_ids = _upsert_conversations(tx, account, prepared.spans, page.conversations)
         written = _write_items(tx, account, prepared, conversation_ids, contact_ids) if prepared.rows else 0
     for problem in page.problems:
         record_problem(tx, account.id, "payload", problem)
@@ -481,6 +486,44 @@ STAGE_SCHEMA = "stage"  # the name a staging file is attached under
 # their text; account, payload and seq empty), numbered from 1 in page order.
 _STAGE_TABLE = f"CREATE TABLE rows (n INTEGER PRIMARY KEY, {', '.join(_ITEM_COLUMNS)})"
 _STAGE_INSERT = f"INSERT INTO rows ({', '.join(_ITEM_COLUMNS)}) VALUES ({', '.join('?' * len(_ITEM_COLUMNS))})"
+# The spans of a page, in the order prepare_page found them, when the page tells nothing else
+# about its conversations (no ConversationInfo): then they are upserted in SQL too.
+_STAGE_SPANS = (
+    "CREATE TABLE spans (n INTEGER PRIMARY KEY, external_id TEXT NOT NULL, kind TEXT NOT NULL,"
+    " subject TEXT NOT NULL, fallback TEXT NOT NULL, first INTEGER NOT NULL, last INTEGER NOT NULL, inbound INTEGER)"
+)
+_STAGE_SPAN = (
+    "INSERT INTO spans (external_id, kind, subject, fallback, first, last, inbound) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+# _UPDATE_CONVERSATION and _INSERT_CONVERSATION for every staged span at once, with no status
+# or priority reported. Parameters: 1 account id, 2 the seq before the first span's, 3 team
+# (the insert only).
+_UPDATE_STAGED_CONVERSATIONS = (
+    "UPDATE conversations SET"
+    " subject = CASE WHEN s.subject != '' THEN s.subject WHEN conversations.subject = '' THEN s.fallback"
+    "   ELSE conversations.subject END,"
+    " first_item_at = min(conversations.first_item_at, s.first),"
+    " last_item_at = max(conversations.last_item_at, s.last),"
+    " last_inbound_at = max(coalesce(conversations.last_inbound_at, s.inbound),"
+    "   coalesce(s.inbound, conversations.last_inbound_at)),"
+    " seq = ?2 + s.n"
+    f" FROM {STAGE_SCHEMA}.spans AS s"
+    " WHERE conversations.account_id = ?1 AND conversations.external_id = s.external_id AND ("
+    "   (s.subject != '' AND conversations.subject IS NOT s.subject)"
+    "   OR (conversations.subject = '' AND s.fallback != '')"
+    "   OR s.first < conversations.first_item_at OR s.last > conversations.last_item_at"
+    "   OR (s.inbound IS NOT NULL"
+    "     AND (conversations.last_inbound_at IS NULL OR s.inbound > conversations.last_inbound_at)))"
+)
+_INSERT_STAGED_CONVERSATIONS = (
+    "INSERT INTO conversations (account_id, external_id, kind, subject, status, priority, team,"
+    " first_item_at, last_item_at, last_inbound_at, seq)"
+    " SELECT ?1, s.external_id, s.kind, CASE WHEN s.subject != '' THEN s.subject ELSE s.fallback END, 'open', 1,"
+    " ?3, s.first, s.last, s.inbound, ?2 + s.n"
+    f" FROM {STAGE_SCHEMA}.spans AS s"
+    " LEFT JOIN conversations AS c ON c.account_id = ?1 AND c.external_id = s.external_id"
+    " WHERE c.id IS NULL ORDER BY s.n"
+)
 _STAGED_ROWS = f"SELECT {', '.join(_ITEM_COLUMNS)} FROM {STAGE_SCHEMA}.rows ORDER BY n"
 _ANY_STAGED_STORED = (
     f"SELECT 1 FROM {STAGE_SCHEMA}.rows AS s CROSS JOIN items AS i"
@@ -509,7 +552,7 @@ def stage_page(prepared: PreparedPage, path: Path, packer: Packer | None = None)
     ``packer`` if there is one; return the page without them (and without the page's items),
     ready to be pickled to the writer. Safe in any process: it touches no cache. The file is
     scratch: no journal, no syncing."""
-    rows, payloads = prepared.rows, prepared.payloads
+    rows, payloads, spans = prepared.rows, prepared.payloads, prepared.spans
     if packer is not None:
         ready = [p for p in payloads if p is not None]
         if ready:
@@ -524,7 +567,13 @@ def stage_page(prepared: PreparedPage, path: Path, packer: Packer | None = None)
         conn.execute("PRAGMA synchronous = OFF")
         conn.execute("BEGIN")
         conn.execute(_STAGE_TABLE)
-        conn.executemany(_STAGE_INSERT, prepared.rows)
+        conn.executemany(_STAGE_INSERT, rows)
+        if not prepared.page.conversations:
+            conn.execute(_STAGE_SPANS)
+            conn.executemany(
+                _STAGE_SPAN,
+                [(ext, s.kind, s.subject, s.fallback, s.first, s.last, s.inbound) for ext, s in spans.items()],
+            )
         conn.execute("COMMIT")
     finally:
         conn.close()
@@ -536,6 +585,8 @@ def stage_page(prepared: PreparedPage, path: Path, packer: Packer | None = None)
         stage=str(path),
         staged=len(rows),
         packed=packer is not None,
+        spans=prepared.spans if prepared.page.conversations else {},
+        staged_spans=0 if prepared.page.conversations else len(spans),
     )
 
 
@@ -555,8 +606,17 @@ def staged_rows(cache: Cache, prepared: PreparedPage) -> Iterator[None]:
         Path(prepared.stage).unlink(missing_ok=True)
 
 
-def _write_staged_items(tx: WriteTx, account: Account, prepared: PreparedPage, conversation_ids: dict[str, int],
-                        contact_ids: dict[str, int]) -> int:  # fmt: skip
+def _upsert_staged_conversations(tx: WriteTx, account: Account, count: int) -> None:
+    """:func:`_upsert_conversations` for the spans of a staged page, in SQL. A conversation the
+    page tells nothing new about is not touched; the sequence numbers are the same."""
+    seq = tx.next_seq(count)
+    params = (account.id, seq - 1, account.channel.group)
+    changed = tx.conn.execute(_UPDATE_STAGED_CONVERSATIONS, params[:2]).rowcount
+    added = tx.conn.execute(_INSERT_STAGED_CONVERSATIONS, params).rowcount
+    tx.summary["conversations"] += max(changed, 0) + max(added, 0)
+
+
+def _write_staged_items(tx: WriteTx, account: Account, prepared: PreparedPage, contact_ids: dict[str, int]) -> int:
     """:func:`_write_items` for a staged page (attached by :func:`staged_rows`). A page of new
     items, the bulk of an import, is copied in SQL; any other page (one with items already
     stored, ids made for another account, an id taken) is read back and written as usual."""
@@ -596,6 +656,8 @@ def _write_staged_items(tx: WriteTx, account: Account, prepared: PreparedPage, c
     if prepared.packed:  # back to what the comparison with stored payloads needs
         payloads = [None if row[_PAYLOAD] is None else tx.payloads.unpack(row[_PAYLOAD]) for row in rows]
     unstaged = dataclasses.replace(prepared, rows=rows, payloads=payloads)
+    lookup = "SELECT external_id, id FROM conversations WHERE account_id = ? AND external_id IN ({marks})"
+    conversation_ids = _lookup_ids(conn, lookup, account.id, list({row[_CONVERSATION]: 0 for row in rows}))
     return _write_items(tx, account, unstaged, conversation_ids, contact_ids)
 
 
