@@ -14,12 +14,14 @@ import re
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from omniinbox.core import Channel
+from omniinbox.core import Channel, Item, ItemKind, Page
+from omniinbox.store import ingest
 from omniinbox.store.cache import Cache
 from omniinbox.sync.importer import MailFileSource, import_files
 
@@ -181,3 +183,26 @@ def test_no_reader_process_is_forked_while_another_thread_runs(tmp_path: Path) -
     result = reader_case("threads", tmp_path)
     assert result["wants_process_with_a_thread"] is False
     assert result["items"] == 200
+
+
+def test_the_staged_statements_are_driven_by_the_staging_file(cache: Cache, tmp_path: Path) -> None:
+    """Each statement over a staged page walks the page's rows and looks up what it needs by
+    index: none scans a table of the cache."""
+    items = [
+        Item(f"e{n}", ItemKind.COMMENT, f"teks {n}", f"c{n // 2}", datetime(2026, 1, 1, tzinfo=UTC)) for n in range(9)
+    ]
+    ingest.stage_page(ingest.prepare_page(Page(items=items), 1), tmp_path / "one.page")
+    cache.conn.execute("PRAGMA foreign_keys = OFF")  # as in ingest.page_transaction
+    cache.conn.execute(f"ATTACH DATABASE ? AS {ingest.STAGE_SCHEMA}", (str(tmp_path / "one.page"),))
+    cache.conn.execute(ingest._STAGED_PAYLOADS)
+    statements = {
+        "update conversations": (ingest._UPDATE_STAGED_CONVERSATIONS, 2),
+        "insert conversations": (ingest._INSERT_STAGED_CONVERSATIONS, 3),
+        "copy packed": (ingest._COPY_PACKED, 3),
+        "copy with payloads": (ingest._COPY_WITH_PAYLOADS, 3),
+        "any stored": (ingest._ANY_STAGED_STORED, 1),
+    }
+    for name, (sql, params) in statements.items():
+        plan = [row[3] for row in cache.conn.execute(f"EXPLAIN QUERY PLAN {sql}", (1,) * params)]
+        assert plan[0] == "SCAN s", (name, plan)
+        assert all(step.startswith("SEARCH") for step in plan[1:]), (name, plan)
