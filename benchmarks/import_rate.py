@@ -1,13 +1,15 @@
 """Bulk import rate: N new generated items into a copy of a cache already holding the base
-items, through the sync engine in pages of 10,000 as ``omniinbox import`` runs (each page prepared
-and stored in turn; full-text indexing included), compared with a raw ``sqlite3``
+items, through the sync engine in pages of 10,000 as ``omniinbox import`` runs on a large file
+(pages read and prepared in a reader process, stored by this one; full-text indexing included;
+``BENCH_READER_PROCESS=0`` reads them in this process, as small files are), compared with a raw ``sqlite3``
 executemany of the same 24 column values into a bare table right after each run (the ratio is
 the median of the runs' ratios); then the replay rate (importing the same items again must write
 nothing).
 
     .venv/bin/python benchmarks/import_rate.py [--quick] [--items N] [--placement after|interleaved|both]
 
-``BENCH_READ_AHEAD=1`` prepares the next page on the engine's read-ahead thread (to compare).
+``BENCH_READ_AHEAD=1`` (with ``BENCH_READER_PROCESS=0``) prepares the next page on the engine's
+read-ahead thread (to compare).
 
 Targets: >= 25,000 items/s (goal 50,000); ratio our_rate / raw_rate >= 0.15.
 """

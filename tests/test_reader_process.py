@@ -10,6 +10,7 @@ running a single thread, which this test process cannot promise.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import subprocess
@@ -29,14 +30,18 @@ HELPERS = Path(__file__).resolve().parent / "helpers"
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_helper(*argv: str | Path) -> subprocess.CompletedProcess[str]:
+def run_helper(*argv: str | Path, scratch: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run a helper; with ``scratch``, as its temporary folder (where the reader's files go)."""
+    env = {**os.environ, "TMPDIR": str(scratch)} if scratch else None
     return subprocess.run(
-        [sys.executable, *map(str, argv)], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, *map(str, argv)], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False, env=env
     )
 
 
 def reader_case(case: str, tmp_path: Path) -> dict[str, Any]:
-    proc = run_helper(HELPERS / "reader_cases.py", case, tmp_path / f"{case}.sqlite")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    proc = run_helper(HELPERS / "reader_cases.py", case, tmp_path / f"{case}.sqlite", scratch=scratch)
     assert proc.returncode == 0, proc.stderr
     if case == "bug":  # logged with the reader's traceback, which the pipe did not carry
         assert "In the import's reading process" in proc.stderr and "on page 3" in proc.stderr, proc.stderr
@@ -45,7 +50,7 @@ def reader_case(case: str, tmp_path: Path) -> dict[str, Any]:
     result: dict[str, Any] = json.loads(proc.stdout.splitlines()[-1])
     assert result["read_in_process"] is True, result
     assert result["attached"] == ["main", "temp"], "a staging file was left attached"
-    assert result["scratch_left"] == [], "the reader's scratch folder was left behind"
+    assert result["scratch_left"] == [] and not any(scratch.iterdir()), "the reader's scratch folder was left"
     assert result["readers_left"] == 0, "a reader process was left running"
     return result
 
@@ -90,8 +95,11 @@ def snapshot(path: Path) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def import_in_helper(db: Path, *paths: Path, page: int = 400) -> list[str]:
-    proc = run_helper(HELPERS / "import_pages.py", db, str(page), "--process-from", "0", *paths)
+    scratch = db.with_name(f"{db.stem}-scratch")
+    scratch.mkdir(exist_ok=True)
+    proc = run_helper(HELPERS / "import_pages.py", db, str(page), "--process-from", "0", *paths, scratch=scratch)
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert not any(scratch.iterdir()), "the reader's scratch files were left"
     return proc.stdout.splitlines()[-1].split()
 
 
@@ -159,10 +167,15 @@ def test_an_item_id_already_taken_is_probed_past(tmp_path: Path) -> None:
         ("permanent", "permanent: page 3 cannot be read"),
         ("bug", "internal error while reading: ValueError: unexpected value on page 3"),
         ("die", "bug: the import's reading process stopped unexpectedly (exit code 3)"),
+        ("scratch-full", "permanent: cannot write the import's scratch file in {scratch}: [Errno 28] No space left"),
     ],
 )
 def test_a_reader_that_fails_stops_the_stream_after_the_pages_it_read(tmp_path: Path, case: str, stopped: str) -> None:
     result = reader_case(case, tmp_path)
+    if "{scratch}" in stopped:  # named by its path, which changes from run to run
+        head, _, tail = stopped.partition("{scratch}")
+        assert result["stopped"].startswith(head) and tail in result["stopped"], result["stopped"]
+        stopped = result["stopped"]
     assert result["stopped"] == stopped
     assert (result["pages"], result["items"], result["cursor"]) == (2, 80, ["2"])
     assert len(result["problems"]) == 1 and result["problems"][0].endswith(stopped.partition(": ")[2])

@@ -28,6 +28,7 @@ import os
 import pickle
 import shutil
 import signal
+import sqlite3
 import sys
 import tempfile
 import traceback
@@ -35,7 +36,7 @@ from collections.abc import Generator
 from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
 
-from omniinbox.connectors.base import Connector, ConnectorBug, ConnectorError
+from omniinbox.connectors.base import Connector, ConnectorBug, ConnectorError, PermanentError
 from omniinbox.store.compact import Packer, PayloadCodec
 from omniinbox.store.ingest import PreparedPage, prepare_page, stage_page
 
@@ -139,7 +140,11 @@ def _read(
             try:
                 page = connector.fetch(stream, cursor)
                 count += 1
-                prepared = stage_page(prepare_page(page, account_id), directory / f"{count}.page", packer)
+                prepared = prepare_page(page, account_id)
+                try:
+                    prepared = stage_page(prepared, directory / f"{count}.page", packer)
+                except (OSError, sqlite3.Error) as exc:  # the temporary folder is full or gone
+                    raise PermanentError(f"cannot write the import's scratch file in {directory}: {exc}") from None
             except BaseException as exc:
                 _send_end(pipe, connector, exc)
                 return

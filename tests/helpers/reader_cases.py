@@ -92,6 +92,16 @@ def run(case: str, cache_path: Path) -> dict[str, Any]:
         source = Source(5)
         if case in ("permanent", "bug", "die"):
             source = Source(5, fail_at=3, how=case)
+        elif case == "scratch-full":
+            stage_page, staged = reader.stage_page, []
+
+            def full(*args: Any) -> Any:
+                staged.append(1)
+                if len(staged) == 3:
+                    raise OSError(28, "No space left on device")
+                return stage_page(*args)
+
+            reader.stage_page = full  # type: ignore[assignment]  # the fork takes it along
         elif case == "two-pages":
             max_pages = 2
         elif case == "id-taken":
