@@ -89,7 +89,7 @@ def read_in_process(
         while True:
             try:
                 kind, value = here.recv()
-            except EOFError:
+            except (EOFError, OSError):  # closed; or reset, when it died with acknowledgements unread
                 process.join(timeout=5)
                 raise ConnectorBug(
                     f"the import's reading process stopped unexpectedly (exit code {process.exitcode})"
