@@ -20,6 +20,12 @@ cold start, memory, and the GUI thread's event-loop latency while a sync runs in
   background as ``omniinbox --demo`` does; a 5 ms ``PreciseTimer`` records how late each tick
   arrives for ``--sync-seconds``. Stalls are ticks later than 50 ms.
 
+Python modules are compiled to bytecode first (``compileall`` over the package and the
+environment's site-packages), as an installed application has them: where the environment says
+``PYTHONDONTWRITEBYTECODE`` (some machines do), every module would otherwise be compiled from source
+on every start, which doubles the first paint and stalls the event loop while the sync thread first
+imports the connectors. ``--no-compile`` measures as found.
+
 The 1M-item base cache (``benchmarks/_common.ensure_base_cache``) is used rather than
 ``omniinbox/ui/samples.py``: the samples' triage writes every assignment and tag through audited
 store functions (minutes for a million items) while what this measures (id pages, row windows,
@@ -31,6 +37,7 @@ painting) depends on the item count and row shape, which the base has through th
 from __future__ import annotations
 
 import argparse
+import compileall
 import cProfile
 import gc
 import io
@@ -41,6 +48,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import sysconfig
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -268,10 +276,15 @@ def measure_sync_latency(path: Path, seconds: float, scale: int, *, freeze: bool
 
     gc.callbacks.append(on_gc)
 
+    stall_at: list[float] = []
+    sync_started = [0.0]
+
     def tick() -> None:
         now = time.perf_counter()
         if last[0]:
             late.append(max(now - last[0] - interval, 0.0))
+            if late[-1] > TARGETS["event_loop_stall_ms"] / 1000 and sync_started[0]:
+                stall_at.append(last[0] - sync_started[0])
         last[0] = now
 
     timer = QTimer()
@@ -284,6 +297,7 @@ def measure_sync_latency(path: Path, seconds: float, scale: int, *, freeze: bool
     idle = list(late)
     late.clear()
     last[0] = 0.0
+    sync_started[0] = time.perf_counter()
     loop.start()
     end = time.perf_counter() + seconds
     w.wait(lambda: time.perf_counter() > end, timeout=seconds + 1)
@@ -307,6 +321,7 @@ def measure_sync_latency(path: Path, seconds: float, scale: int, *, freeze: bool
         "idle_lateness": summarize_ms(idle),
         "stalls_over_50ms": len(stalls),
         "worst_stalls_ms": sorted((round(x * 1000, 1) for x in stalls), reverse=True)[:10],
+        "stalls_began_s": [round(x, 2) for x in stall_at[:10]],  # after the sync loop started
         "gc_pauses": {f"gen{g}": summarize_ms(p) if p else {"runs": 0} for g, p in pauses.items()},
         "gc_frozen": gc.get_freeze_count(),
         "gc_threshold": gc.get_threshold(),
@@ -373,6 +388,17 @@ def profiled(enabled: bool, name: str, fn: Callable[[], Any]) -> Any:
 # ---------------------------------------------------------------------------------- main
 
 
+def compile_bytecode() -> str:
+    """Compile the package and site-packages to ``__pycache__``, as an install leaves them
+    (already compiled files are only checked); say what was done."""
+    started = time.perf_counter()
+    package = Path(__file__).resolve().parent.parent / "omniinbox"
+    # quiet=2: templates in site-packages that are not Python would be reported on stdout, the JSON's
+    ok = compileall.compile_dir(package, quiet=2) and compileall.compile_dir(sysconfig.get_paths()["purelib"], quiet=2)
+    log(f"modules compiled to bytecode in {time.perf_counter() - started:.1f} s")
+    return "compiled" if ok else "compiled (some files in site-packages are templates, not Python)"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_base_args(parser)
@@ -385,6 +411,9 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile each part (to stderr)")
     parser.add_argument(
         "--no-gc-freeze", action="store_true", help="sync_latency without app.freeze_startup_objects (the before)"
+    )
+    parser.add_argument(
+        "--no-compile", action="store_true", help="do not compile the modules to bytecode first (measure as found)"
     )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -401,6 +430,7 @@ def main() -> None:
     sync_seconds = args.sync_seconds if args.sync_seconds is not None else (8.0 if quick else 30.0)
     scale = args.scale if args.scale is not None else (2000 if quick else 50_000)
 
+    bytecode = "as found" if args.no_compile else compile_bytecode()
     base = ensure_base_cache(args.base_cache, args.base_items)
     work = args.work_dir / "ui-perf.sqlite"
     log(f"copying the base to {work} ...")
@@ -416,6 +446,8 @@ def main() -> None:
             "cold_runs": cold_runs,
             "sync_seconds": sync_seconds,
             "scale": scale,
+            "bytecode": bytecode,
+            "dont_write_bytecode": bool(sys.flags.dont_write_bytecode),
         },
         "targets": TARGETS,
     }
