@@ -17,7 +17,7 @@ from omniinbox.sandbox.scenario import scenario_named
 def _sync(capsys: pytest.CaptureFixture[str], dsn: str) -> list[dict[str, object]]:
     code = main(["sync", "--hub", dsn, "--demo", "--once", "--json"])
     out, err = capsys.readouterr()
-    assert code == 0, err
+    assert code == 0, (err, out)
     return [json.loads(line) for line in out.splitlines()]
 
 
