@@ -61,6 +61,11 @@ _LEFT = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
 _LEFT_LINE = _LEFT | Qt.TextFlag.TextSingleLine
 _RIGHT = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight
 _COLUMNS = tuple(Column)  # by index: Column(n) goes through the enum's constructor
+_PANEL = QStyle.PrimitiveElement.PE_PanelItemViewItem
+_SELECTED = QStyle.StateFlag.State_Selected
+_TEXT = QPalette.ColorRole.Text
+_HIGHLIGHTED_TEXT = QPalette.ColorRole.HighlightedText
+_ELIDED_KEPT = 4096
 
 
 class ItemDelegate(QStyledItemDelegate):
@@ -70,6 +75,13 @@ class ItemDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self._small = QFont()
         self._small.setPointSizeF(max(self._small.pointSizeF() * 0.82, 6.0))
+        # What every cell of a paint would otherwise make again: the row font (normal or bold)
+        # by the view's font, the text colours by palette and selection, and elided texts (a
+        # repaint of the same rows, after a sync or a change elsewhere, elides the same texts).
+        self._base: QFont | None = None
+        self._fonts: tuple[QFont, QFont] = (QFont(), QFont())  # normal, bold: made from _base
+        self._colors: dict[tuple[int, bool], tuple[QColor, QColor]] = {}
+        self._elided: dict[tuple[str, int, bool], str] = {}
 
     def row_height(self, font: QFont) -> int:
         return QFontMetrics(font).height() + 12
@@ -82,33 +94,44 @@ class ItemDelegate(QStyledItemDelegate):
     ) -> None:
         # Not initStyleOption: it asks the model for a dozen roles per cell (text, icon, font,
         # colours...) that this delegate does not use, the bulk of a scroll frame's time. The view's
-        # option already carries what the panel needs (rect, state, palette, alternate rows).
-        opt = QStyleOptionViewItem(option)
-        widget = opt.widget
-        style = widget.style() if widget is not None else None
+        # option already carries what the panel needs (rect, state, palette, alternate rows), and
+        # is only read here, so it is not copied either.
+        widget = option.widget
         painter.save()
         try:
-            if style is not None:
-                style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, opt, painter, widget)
-            selected = bool(opt.state & QStyle.StateFlag.State_Selected)
-            role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
-            text_color = opt.palette.color(role)
-            dim = QColor(text_color)
-            dim.setAlphaF(0.6)
+            if widget is not None:
+                widget.style().drawPrimitive(_PANEL, option, painter, widget)
+            selected = bool(option.state & _SELECTED)
+            palette = option.palette
+            colors = self._colors.get((palette.cacheKey(), selected))
+            if colors is None:
+                text_color = palette.color(_HIGHLIGHTED_TEXT if selected else _TEXT)
+                dim = QColor(text_color)
+                dim.setAlphaF(0.6)
+                colors = self._colors[palette.cacheKey(), selected] = (text_color, dim)
+            text_color, dim = colors
             row = index.data(ItemListModel.RowRole)
-            rect = opt.rect.adjusted(PAD, 0, -PAD, 0)
+            rect = option.rect.adjusted(PAD, 0, -PAD, 0)
             column = _COLUMNS[index.column()]
             if row is None:
                 self._placeholder(painter, rect, column, index, dim)
                 return
-            font = QFont(opt.font)
-            font.setBold(not row.is_read)
-            painter.setFont(font)
+            painter.setFont(self._row_font(option.font, bold=not row.is_read))
             painter.setPen(text_color)
             model = index.model()
             self._paint_cell(painter, rect, column, row, text_color, dim, model)
         finally:
             painter.restore()
+
+    def _row_font(self, base: QFont, *, bold: bool) -> QFont:
+        if self._base is None or base != self._base:  # the view's font changed (or this is the first row)
+            self._base = QFont(base)
+            normal, heavy = QFont(base), QFont(base)
+            normal.setBold(False)
+            heavy.setBold(True)
+            self._fonts = (normal, heavy)
+            self._elided.clear()
+        return self._fonts[bold]
 
     # ------------------------------------------------------------------ cells
 
@@ -153,10 +176,11 @@ class ItemDelegate(QStyledItemDelegate):
             painter.setFont(normal)
             painter.setPen(text)
             author = row.author if row.direction == "in" else "↩ " + row.author
-            self._text(painter, QRect(rect.left(), rect.top(), right - rect.left(), rect.height()), author)
+            box = QRect(rect.left(), rect.top(), right - rect.left(), rect.height())
+            self._text(painter, box, author, bold=not row.is_read)
         elif column is Column.TEXT:
             painter.setPen(text if row.direction == "in" else dim)
-            self._text(painter, rect, row.excerpt)
+            self._text(painter, rect, row.excerpt, bold=not row.is_read)
         elif column is Column.ACCOUNT:
             right = rect.right()
             if row.is_leader_account:
@@ -165,7 +189,8 @@ class ItemDelegate(QStyledItemDelegate):
                 self._badge(painter, QRect(right - width, rect.top(), width, rect.height()), mark, LEADER_COLOR)
                 right -= width + 4
             painter.setPen(dim)
-            self._text(painter, QRect(rect.left(), rect.top(), right - rect.left(), rect.height()), row.account_name)
+            box = QRect(rect.left(), rect.top(), right - rect.left(), rect.height())
+            self._text(painter, box, row.account_name, bold=not row.is_read)
         elif column is Column.AGE:
             now = model.now_ms() if isinstance(model, ItemListModel) else fmt.now_ms()
             painter.setPen(dim)
@@ -186,7 +211,7 @@ class ItemDelegate(QStyledItemDelegate):
                     painter.drawText(slot, middle, label + " –")
         elif column is Column.ASSIGNEE:
             painter.setPen(text if row.assignee else dim)
-            self._text(painter, rect, row.assignee or "—")
+            self._text(painter, rect, row.assignee or "—", bold=not row.is_read)
         elif column is Column.SLA:
             state = model.sla(row) if isinstance(model, ItemListModel) else None
             if state is None or state.kind is SlaKind.NONE:
@@ -194,15 +219,20 @@ class ItemDelegate(QStyledItemDelegate):
             color = SLA_COLORS.get(state.kind)
             painter.setPen(color if color is not None else dim)
             if state.kind is SlaKind.OVERDUE:
-                bold = QFont(painter.font())
-                bold.setBold(True)
-                painter.setFont(bold)
-            self._text(painter, rect, fmt.sla_text(state))
+                painter.setFont(self._fonts[True])
+            self._text(painter, rect, fmt.sla_text(state), bold=state.kind is SlaKind.OVERDUE or not row.is_read)
 
-    def _text(self, painter: QPainter, rect: QRect, text: str) -> None:
-        if rect.width() <= 0:
+    def _text(self, painter: QPainter, rect: QRect, text: str, *, bold: bool) -> None:
+        """``text`` elided to ``rect`` in the painter's font: the row font, bold or not."""
+        width = rect.width()
+        if width <= 0:
             return
-        elided = painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, rect.width())
+        key = (text, width, bold)
+        elided = self._elided.get(key)
+        if elided is None:
+            if len(self._elided) >= _ELIDED_KEPT:
+                self._elided.clear()  # a few screens' worth; cheaper than keeping an order
+            elided = self._elided[key] = painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, width)
         painter.drawText(rect, _LEFT_LINE, elided)
 
     def _badge_width(self, label: str) -> int:
