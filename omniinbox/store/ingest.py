@@ -76,7 +76,8 @@ _ITEM_UPDATED = (
     "edited_at", "deleted_at", "likes", "replies", "shares", "views", "payload",
 )  # fmt: skip
 _ITEM_COLUMNS = ("id", "account_id", "external_id", *_ITEM_UPDATED, "seq")
-_INSERT_ITEM = f"INSERT INTO items ({', '.join(_ITEM_COLUMNS)}) VALUES ({', '.join('?' * len(_ITEM_COLUMNS))})"
+_ITEM_VALUES = f"({', '.join(_ITEM_COLUMNS)}) VALUES ({', '.join('?' * len(_ITEM_COLUMNS))})"
+_INSERT_ITEM = f"INSERT INTO items {_ITEM_VALUES}"
 # Parameters: the updated values, then seq, then id; a row whose values are all stored is skipped.
 _UPDATE_ITEM = (
     "UPDATE items SET "
@@ -104,6 +105,7 @@ _UPSERT_CONTACT = (
     " OR (excluded.followers IS NOT NULL AND contacts.followers IS NOT excluded.followers)"
     " OR contacts.verified IS NOT excluded.verified)"
 )
+_CONVERSATION_IDS = "SELECT external_id, id FROM conversations WHERE account_id = ? AND external_id IN ({marks})"
 # Parameters of both statements, by number: 1 account_id, 2 external_id, 3 kind, 4 subject,
 # 5 fallback subject, 6 status, 7 priority, 8 team, 9 first, 10 last, 11 inbound, 12 seq, 13 id.
 _INSERT_CONVERSATION = (
@@ -211,8 +213,7 @@ def _upsert_conversations(
         spans.setdefault(ext, _Span(info.kind.value, info.subject, "", tx.now_ms, tx.now_ms, None))
     if not spans:
         return {}
-    lookup = "SELECT external_id, id FROM conversations WHERE account_id = ? AND external_id IN ({marks})"
-    ids = _lookup_ids(tx.conn, lookup, account.id, list(spans))
+    ids = _lookup_ids(tx.conn, _CONVERSATION_IDS, account.id, list(spans))
     seq = tx.next_seq(len(spans))
     team = account.channel.group
     new_rows: list[tuple[object, ...]] = []
@@ -233,7 +234,7 @@ def _upsert_conversations(
             updates.append((*row, row_id))
     if new_rows:
         tx.conn.executemany(_INSERT_CONVERSATION, new_rows)
-        ids.update(_lookup_ids(tx.conn, lookup, account.id, [str(r[1]) for r in new_rows]))
+        ids.update(_lookup_ids(tx.conn, _CONVERSATION_IDS, account.id, [str(r[1]) for r in new_rows]))
     changed = max(tx.conn.executemany(_UPDATE_CONVERSATION, updates).rowcount, 0) if updates else 0
     tx.summary["conversations"] += len(new_rows) + changed
     return ids
@@ -485,7 +486,7 @@ STAGE_SCHEMA = "stage"  # the name a staging file is attached under
 # The rows of _INSERT_ITEM as prepare_page makes them (conversation, contact and URL prefix by
 # their text; account, payload and seq empty), numbered from 1 in page order.
 _STAGE_TABLE = f"CREATE TABLE rows (n INTEGER PRIMARY KEY, {', '.join(_ITEM_COLUMNS)})"
-_STAGE_INSERT = f"INSERT INTO rows ({', '.join(_ITEM_COLUMNS)}) VALUES ({', '.join('?' * len(_ITEM_COLUMNS))})"
+_STAGE_INSERT = f"INSERT INTO rows {_ITEM_VALUES}"
 # The spans of a page, in the order prepare_page found them, when the page tells nothing else
 # about its conversations (no ConversationInfo): then they are upserted in SQL too.
 _STAGE_SPANS = (
@@ -552,7 +553,8 @@ def stage_page(prepared: PreparedPage, path: Path, packer: Packer | None = None)
     ``packer`` if there is one; return the page without them (and without the page's items),
     ready to be pickled to the writer. Safe in any process: it touches no cache. The file is
     scratch: no journal, no syncing."""
-    rows, payloads, spans = prepared.rows, prepared.payloads, prepared.spans
+    rows, payloads = prepared.rows, prepared.payloads
+    spans_staged = not prepared.page.conversations  # else the writer merges them with the page's in Python
     if packer is not None:
         ready = [p for p in payloads if p is not None]
         if ready:
@@ -568,11 +570,11 @@ def stage_page(prepared: PreparedPage, path: Path, packer: Packer | None = None)
         conn.execute("BEGIN")
         conn.execute(_STAGE_TABLE)
         conn.executemany(_STAGE_INSERT, rows)
-        if not prepared.page.conversations:
+        if spans_staged:
+            spans = prepared.spans.items()
             conn.execute(_STAGE_SPANS)
             conn.executemany(
-                _STAGE_SPAN,
-                [(ext, s.kind, s.subject, s.fallback, s.first, s.last, s.inbound) for ext, s in spans.items()],
+                _STAGE_SPAN, [(ext, s.kind, s.subject, s.fallback, s.first, s.last, s.inbound) for ext, s in spans]
             )
         conn.execute("COMMIT")
     finally:
@@ -585,8 +587,8 @@ def stage_page(prepared: PreparedPage, path: Path, packer: Packer | None = None)
         stage=str(path),
         staged=len(rows),
         packed=packer is not None,
-        spans=prepared.spans if prepared.page.conversations else {},
-        staged_spans=0 if prepared.page.conversations else len(spans),
+        spans={} if spans_staged else prepared.spans,
+        staged_spans=len(prepared.spans) if spans_staged else 0,
     )
 
 
@@ -656,8 +658,8 @@ def _write_staged_items(tx: WriteTx, account: Account, prepared: PreparedPage, c
     if prepared.packed:  # back to what the comparison with stored payloads needs
         payloads = [None if row[_PAYLOAD] is None else tx.payloads.unpack(row[_PAYLOAD]) for row in rows]
     unstaged = dataclasses.replace(prepared, rows=rows, payloads=payloads)
-    lookup = "SELECT external_id, id FROM conversations WHERE account_id = ? AND external_id IN ({marks})"
-    conversation_ids = _lookup_ids(conn, lookup, account.id, list({row[_CONVERSATION]: 0 for row in rows}))
+    conversations = list(dict.fromkeys(row[_CONVERSATION] for row in rows))
+    conversation_ids = _lookup_ids(conn, _CONVERSATION_IDS, account.id, conversations)
     return _write_items(tx, account, unstaged, conversation_ids, contact_ids)
 
 

@@ -54,7 +54,7 @@ class MailFileSource:
         self._paths = {stream_for(p): p for p in paths}
         self.streams = tuple(self._paths)
         self.page_size = page_size
-        self.read_in_process = _total_size(paths) >= self.PROCESS_FROM_BYTES
+        self.read_in_process = _size_reaches(paths, self.PROCESS_FROM_BYTES)
         self._own = own_addresses
         self._readers: dict[str, tuple[int, Iterator[MailEntry]]] = {}
         self._digests: dict[str, str] = {}  # Message-ID -> digest of the first message using it
@@ -137,9 +137,10 @@ class MailFileSource:
         self._readers.clear()
 
 
-def _total_size(paths: list[Path]) -> int:
-    """The bytes of mail in ``paths``: a file's size, the sizes of a Maildir's messages (its
-    sub-folders too); what cannot be read counts nothing (reading it will say why)."""
+def _size_reaches(paths: list[Path], limit: int) -> bool:
+    """Whether the mail in ``paths`` (a file's size, the sizes of a Maildir's messages, its
+    sub-folders too) adds up to ``limit`` bytes; a large Maildir is not walked past that. What
+    cannot be read counts nothing (reading it will say why)."""
     total = 0
     for path in paths:
         try:
@@ -147,11 +148,15 @@ def _total_size(paths: list[Path]) -> int:
                 total += path.stat().st_size
                 continue
             for folder, _dirs, files in os.walk(path):
-                if Path(folder).name in ("cur", "new"):
-                    total += sum(os.stat(os.path.join(folder, name)).st_size for name in files)
+                if Path(folder).name not in ("cur", "new"):
+                    continue
+                for name in files:
+                    total += os.stat(os.path.join(folder, name)).st_size
+                    if total >= limit:
+                        return True
         except OSError:
             continue
-    return total
+    return total >= limit
 
 
 def _fallback_id(entry: MailEntry) -> str:
